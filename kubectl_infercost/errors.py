@@ -1,0 +1,84 @@
+"""One exception hierarchy and the only place exit codes are decided.
+
+Adapters translate library errors into these (chained with ``from``); commands
+never catch ``Exception``. ``__main__`` maps an error to its exit status once.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    CONFIG = 3
+    API = 4
+    SCRAPE = 5
+    INVALID_DATA = 6
+
+
+class InferCostError(Exception):
+    """Base of every expected failure; its message is shown as ``error: <message>``."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class UsageError(InferCostError):
+    """Bad flags or arguments."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(InferCostError):
+    """Missing or unreadable kubeconfig, unknown context, unusable credentials."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ApiError(InferCostError):
+    """The Kubernetes API answered with an error, or could not be reached."""
+
+    exit_code = ExitCode.API
+
+    def __init__(self, message: str, *, status: int | None = None, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class ApiUnreachableError(ApiError):
+    """No answer from the API server (connection refused, DNS, TLS, timeout)."""
+
+    def __init__(self, server: str, reason: str) -> None:
+        super().__init__(f"cannot reach the Kubernetes API at {server}: {reason}")
+        self.server = server
+
+
+class NotFoundError(ApiError):
+    """404 from the API server."""
+
+
+class ConflictError(ApiError):
+    """409 from the API server: the object changed since it was read."""
+
+
+class ForbiddenError(ApiError):
+    """403 from the API server."""
+
+
+class InvalidObjectError(ApiError):
+    """422 from the API server: the object failed server-side validation."""
+
+
+class ScrapeError(InferCostError):
+    """A metrics endpoint failed; recorded per endpoint, never fatal to a pass."""
+
+    exit_code = ExitCode.SCRAPE
+
+
+class InvalidDataError(InferCostError):
+    """A custom resource or input file holds values we cannot use."""
+
+    exit_code = ExitCode.INVALID_DATA

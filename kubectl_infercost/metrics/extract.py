@@ -1,0 +1,243 @@
+"""Per-backend extractors: token counters from inference servers, GPU readings from dcgm-exporter.
+
+Pure functions over scrape text; metric names follow the reference notes on
+vLLM, SGLang, llama.cpp, TGI, Triton, NIM and dcgm-exporter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kubectl_infercost.metrics.textparse import (
+    MetricsParseError,
+    Sample,
+    decimal_value,
+    first_line_prefix,
+    parse_samples,
+    round_count,
+)
+
+__all__ = [
+    "BACKENDS",
+    "GpuReading",
+    "TokenScrape",
+    "detect_backend",
+    "extract_gpus",
+    "extract_tokens",
+]
+
+BACKENDS: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "tgi", "triton", "nim")
+
+# (input-token sample, output-token sample) per backend.
+_TOKEN_NAMES: dict[str, tuple[str, str]] = {
+    "vllm": ("vllm:prompt_tokens_total", "vllm:generation_tokens_total"),
+    "sglang": ("sglang:prompt_tokens_total", "sglang:generation_tokens_total"),
+    "llamacpp": ("llamacpp:prompt_tokens_total", "llamacpp:tokens_predicted_total"),
+    # TGI has no token totals; the request-length histogram sums are totals.
+    "tgi": ("tgi_request_input_length_sum", "tgi_request_generated_tokens_sum"),
+    "nim": ("prompt_tokens_total", "generation_tokens_total"),
+}
+# Triton's TensorRT-LLM backend (next to its nv_trt_llm_* gauges) reports token
+# lengths as histograms; their sums are the cumulative token counts.
+_TRTLLM_NAMES = ("nv_llm_input_token_len_sum", "nv_llm_output_token_len_sum")
+
+_TRITON_PREFIX = "nv_inference_"
+_PREFIX_BACKENDS: dict[str, str] = {
+    "vllm:": "vllm",
+    "sglang:": "sglang",
+    "llamacpp:": "llamacpp",
+    "tgi_": "tgi",
+}
+_MODEL_LABEL = "model_name"
+
+_DCGM_PREFIX = "DCGM_FI_"
+_DCGM_POWER = "DCGM_FI_DEV_POWER_USAGE"
+_DCGM_ENERGY = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
+# Current label first, then the --use-old-namespace spelling.
+_POD_LABELS = ("pod", "pod_name")
+_NAMESPACE_LABELS = ("namespace", "pod_namespace")
+_CONTAINER_LABELS = ("container", "container_name")
+# "Hostname" up to dcgm-exporter 4.8.x, "hostname" after.
+_HOST_LABELS = ("Hostname", "hostname")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenScrape:
+    """Cumulative token counters of one scrape: ``series[model] = (input, output)``."""
+
+    backend: str
+    series: Mapping[str, tuple[int, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class GpuReading:
+    """One GPU (by UUID) in a dcgm-exporter scrape; ``None`` where the scrape says nothing."""
+
+    uuid: str
+    index: int | None
+    model_name: str | None
+    host: str | None
+    power_watts: float | None
+    energy_mj: int | None
+    pod: str | None
+    namespace: str | None
+    container: str | None
+    pod_uid: str | None
+
+
+def _has_nim_tokens(text: str) -> bool:
+    return any(_MODEL_LABEL in s.labels for s in parse_samples(text, _TOKEN_NAMES["nim"]))
+
+
+def detect_backend(source: str | Iterable[Sample]) -> str | None:
+    """Name the inference server from its metric names, or ``None`` if none is known."""
+    if isinstance(source, str):
+        # Two scans: Triton first (it may carry vllm: series too), then the
+        # first line of any other prefixed server; they never mix otherwise.
+        if first_line_prefix(source, (_TRITON_PREFIX,)) is not None:
+            return "triton"
+        prefix = first_line_prefix(source, _PREFIX_BACKENDS)
+        if prefix is not None:
+            return _PREFIX_BACKENDS[prefix]
+        return "nim" if _has_nim_tokens(source) else None
+    samples = list(source)
+    if any(s.name.startswith(_TRITON_PREFIX) for s in samples):
+        return "triton"
+    for prefix, backend in _PREFIX_BACKENDS.items():
+        if any(s.name.startswith(prefix) for s in samples):
+            return backend
+    nim_names = _TOKEN_NAMES["nim"]
+    if any(s.name in nim_names and _MODEL_LABEL in s.labels for s in samples):
+        return "nim"
+    return None
+
+
+def _sum_tokens(text: str, names: tuple[str, str], default_model: str) -> dict[str, tuple[int, int]] | None:
+    """Sum each model's counters over every other label (engine, tp_rank, ...)."""
+    samples = parse_samples(text, names)
+    if not samples:
+        return None
+    input_name = names[0]
+    totals: dict[str, list[Decimal]] = {}
+    for sample in samples:
+        model = sample.labels.get(_MODEL_LABEL) or default_model
+        pair = totals.setdefault(model, [Decimal(0), Decimal(0)])
+        pair[0 if sample.name == input_name else 1] += decimal_value(sample, "token count")
+    return {model: (round_count(i), round_count(o)) for model, (i, o) in totals.items()}
+
+
+def extract_tokens(text: str, backend: str = "auto", *, default_model: str) -> TokenScrape:
+    """Per-model cumulative (input, output) tokens from one inference-server scrape.
+
+    ``backend`` is one of :data:`BACKENDS` or ``"auto"`` (detect from metric
+    names).  Series without a ``model_name`` label count for ``default_model``
+    (the pod's model label).  A Triton server without LLM token metrics yields
+    no series; every other backend without its token counters is an error.
+    """
+    if backend == "auto":
+        detected = detect_backend(text)
+        if detected is None:
+            raise MetricsParseError(
+                "no known inference-server metrics (vllm:, sglang:, llamacpp:, tgi_, "
+                "nv_inference_, NIM prompt_tokens_total) found in scrape"
+            )
+        backend = detected
+    elif backend not in BACKENDS:
+        raise MetricsParseError(f"unknown backend {backend!r}; expected auto or one of {', '.join(BACKENDS)}")
+
+    if backend == "triton":
+        series = _sum_tokens(text, _TOKEN_NAMES["vllm"], default_model)
+        if series is None:
+            series = _sum_tokens(text, _TRTLLM_NAMES, default_model)
+        return TokenScrape(backend, series or {})
+
+    names = _TOKEN_NAMES[backend]
+    series = _sum_tokens(text, names, default_model)
+    if series is None:
+        raise MetricsParseError(f"{backend} scrape has no token counters ({names[0]}, {names[1]})")
+    return TokenScrape(backend, series)
+
+
+def _first(labels: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = labels.get(key)
+        if value:
+            return value
+    return None
+
+
+def _power(sample: Sample) -> float | None:
+    # A gauge: an unusable reading is unknown, not an error for the whole node.
+    value = sample.value
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+def _energy(sample: Sample) -> int | None:
+    try:
+        return round_count(decimal_value(sample, "energy counter"))
+    except MetricsParseError:
+        return None
+
+
+class _Gpu:
+    __slots__ = ("energy", "labels", "pod_labels", "power")
+
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.labels = labels
+        self.pod_labels: dict[str, str] | None = None
+        self.power: float | None = None
+        self.energy: int | None = None
+
+
+def extract_gpus(text: str) -> list[GpuReading]:
+    """GPUs of one dcgm-exporter scrape, keyed by ``UUID``, ordered by GPU index.
+
+    Every ``DCGM_FI_*`` family contributes GPUs, so a GPU without power or
+    energy series still appears (with ``None`` there).  Pod mapping comes from
+    the first series of that GPU that carries a pod label.
+    """
+    samples = parse_samples(text, prefixes=(_DCGM_PREFIX,))
+    if not samples:
+        raise MetricsParseError("no dcgm-exporter metrics (DCGM_FI_*) found in scrape")
+    gpus: dict[str, _Gpu] = {}
+    for sample in samples:
+        labels = sample.labels
+        uuid = labels.get("UUID")
+        if not uuid:
+            continue
+        gpu = gpus.get(uuid)
+        if gpu is None:
+            gpu = gpus[uuid] = _Gpu(labels)
+        if gpu.pod_labels is None and _first(labels, _POD_LABELS):
+            gpu.pod_labels = labels
+        if sample.name == _DCGM_POWER and gpu.power is None:
+            gpu.power = _power(sample)
+        elif sample.name == _DCGM_ENERGY and gpu.energy is None:
+            gpu.energy = _energy(sample)
+    if not gpus:
+        raise MetricsParseError("dcgm-exporter metrics found but none carries a UUID label")
+
+    readings = [_reading(uuid, gpu) for uuid, gpu in gpus.items()]
+    readings.sort(key=lambda r: (r.index is None, r.index or 0, r.uuid))
+    return readings
+
+
+def _reading(uuid: str, gpu: _Gpu) -> GpuReading:
+    labels = gpu.labels
+    pod_labels = gpu.pod_labels or {}
+    index = labels.get("gpu", "")
+    return GpuReading(
+        uuid=uuid,
+        index=int(index) if index.isascii() and index.isdigit() else None,
+        model_name=labels.get("modelName") or None,
+        host=_first(labels, _HOST_LABELS),
+        power_watts=gpu.power,
+        energy_mj=gpu.energy,
+        pod=_first(pod_labels, _POD_LABELS),
+        namespace=_first(pod_labels, _NAMESPACE_LABELS),
+        container=_first(pod_labels, _CONTAINER_LABELS),
+        pod_uid=pod_labels.get("pod_uid") or None,
+    )
