@@ -31,6 +31,7 @@ class ModelCost(KubeModel):
     estimated_cost_usd: Number = Field(default=Decimal(0), alias="estimatedCostUSD")
     cost_per_million_tokens: Number = Field(default=Decimal(0))
     idle_cost_usd: Number | None = Field(default=None, alias="idleCostUSD")
+    gpu_hours: Number | None = None
 
 
 class NamespaceCost(KubeModel):
@@ -58,6 +59,7 @@ class PeriodFigures(KubeModel):
     estimated_cost_usd: Number = Field(default=Decimal(0), alias="estimatedCostUSD")
     cost_per_million_tokens: Number = Field(default=Decimal(0))
     idle_cost_usd: Number = Field(default=Decimal(0), alias="idleCostUSD")
+    idle_gpu_hours: Number = Field(default=Decimal(0))
     energy_kwh: Number = Field(default=Decimal(0), alias="energyKWh")
     gpu_hours: Number = Field(default=Decimal(0))
     active_gpu_hours: Number = Field(default=Decimal(0))
