@@ -119,7 +119,7 @@ def _read_kubeconfigs(paths: list[Path], explicit: bool) -> dict[str, Any]:
 def _data(section: dict[str, Any], key: str, base: Path, what: str) -> bytes | None:
     if section.get(f"{key}-data"):
         try:
-            return base64.b64decode(section[f"{key}-data"])
+            return base64.b64decode("".join(str(section[f"{key}-data"]).split()), validate=True)
         except ValueError as exc:
             raise ConfigError(f"{what}: {key}-data is not base64") from exc
     if section.get(key):

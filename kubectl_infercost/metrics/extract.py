@@ -106,9 +106,10 @@ def detect_backend(source: str | Iterable[Sample]) -> str | None:
     samples = list(source)
     if any(s.name.startswith(_TRITON_PREFIX) for s in samples):
         return "triton"
-    for prefix, backend in _PREFIX_BACKENDS.items():
-        if any(s.name.startswith(prefix) for s in samples):
-            return backend
+    for sample in samples:  # first known prefix wins, as in the text scan
+        for prefix, backend in _PREFIX_BACKENDS.items():
+            if sample.name.startswith(prefix):
+                return backend
     nim_names = _TOKEN_NAMES["nim"]
     if any(s.name in nim_names and _MODEL_LABEL in s.labels for s in samples):
         return "nim"

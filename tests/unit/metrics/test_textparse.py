@@ -301,7 +301,7 @@ def test_crlf_line_endings() -> None:
 
 
 def test_leading_blanks_and_no_final_newline() -> None:
-    text = "  a 1\n\tb{x=\"y\"} 2\n# c 9\nc 3"
+    text = '  a 1\n\tb{x="y"} 2\n# c 9\nc 3'
     assert [(s.name, s.value) for s in parse_samples(text, ["a", "b", "c"])] == [
         ("a", 1.0),
         ("b", 2.0),
@@ -334,7 +334,7 @@ def test_unwanted_garbage_is_skipped_cheaply() -> None:
         'm{a="1"b="2"} 3',
         'm{a="1",,} 3',
         'm{a="1",a="2"} 3',
-        "m{1a=\"x\"} 3",
+        'm{1a="x"} 3',
     ],
 )
 def test_malformed_wanted_line_raises_with_line_number(line: str) -> None:

@@ -1,0 +1,1 @@
+"""PURE core: no kubernetes, click, network, clock, env or file access."""

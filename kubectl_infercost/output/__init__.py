@@ -1,0 +1,1 @@
+"""Writers that take a stream: tables, json/yaml, FOCUS csv/json/parquet."""
