@@ -185,7 +185,10 @@ def cloud_cost(entry: PriceEntry, input_tokens: int, output_tokens: int) -> Deci
     _check_tokens(input_tokens, output_tokens)
     with localcontext() as ctx:
         ctx.prec = _PREC
-        total = Decimal(input_tokens) * entry.input_per_million + Decimal(output_tokens) * entry.output_per_million
+        total = (
+            Decimal(input_tokens) * entry.input_per_million
+            + Decimal(output_tokens) * entry.output_per_million
+        )
         return total / MILLION
 
 
@@ -242,7 +245,7 @@ def break_even_tokens_per_day(
 def cheapest(
     catalog: PriceCatalog | Iterable[PriceEntry], input_tokens: int, output_tokens: int
 ) -> PriceEntry | None:
-    """The entry with the lowest cloud cost for this token mix (ties: provider, model, tier); None if empty."""
+    """The entry with the lowest cloud cost for this token mix (ties: provider, model, tier), or None."""
     entries = catalog.entries if isinstance(catalog, PriceCatalog) else tuple(catalog)
     best: tuple[Decimal, tuple[str, str, str]] | None = None
     best_entry: PriceEntry | None = None
@@ -251,4 +254,3 @@ def cheapest(
         if best is None or key < best:
             best, best_entry = key, entry
     return best_entry
-

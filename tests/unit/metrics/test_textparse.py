@@ -382,3 +382,11 @@ def test_token_count_rejects_unusable_values(raw: str, reason: str) -> None:
     message = str(info.value)
     assert 'vllm:prompt_tokens_total{model_name="m"}' in message
     assert reason in message
+
+
+def test_label_dicts_are_independent_copies() -> None:
+    text = 'a{x="1"} 1\nb{x="1"} 2\n'
+    first, second = parse_samples(text)
+    first.labels["x"] = "changed"
+    assert second.labels == {"x": "1"}
+    assert parse_samples(text)[0].labels == {"x": "1"}
