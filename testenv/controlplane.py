@@ -72,7 +72,7 @@ def _wait(url: str, deadline: float, what: str, proc: subprocess.Popen[bytes], l
             tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
             raise ControlPlaneError(f"{what} exited with {proc.returncode} while starting:\n{tail}")
         try:
-            with urllib.request.urlopen(url, timeout=2, context=ctx) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2, context=ctx) as resp:
                 if resp.status == 200:
                     return
         except (urllib.error.URLError, OSError):
@@ -194,11 +194,17 @@ class ControlPlane:
             "clusters": [
                 {
                     "name": "envtest",
-                    "cluster": {"server": self.server, "certificate-authority-data": b64(self.serving_ca.pair.cert_pem())},
+                    "cluster": {
+                        "server": self.server,
+                        "certificate-authority-data": b64(self.serving_ca.pair.cert_pem()),
+                    },
                 }
             ],
             "users": [
-                {"name": "envtest", "user": {"client-certificate-data": b64(pair.cert_pem()), "client-key-data": b64(pair.key_pem())}}
+                {
+                    "name": "envtest",
+                    "user": {"client-certificate-data": b64(pair.cert_pem()), "client-key-data": b64(pair.key_pem())},
+                }
             ],
             "contexts": [{"name": "envtest", "context": {"cluster": "envtest", "user": "envtest"}}],
             "current-context": "envtest",

@@ -1,15 +1,16 @@
 """Create simulated Nodes and Running Pods (status set through the status subresource).
 
-    sim-pod node NAME [--label K=V]... [--gpus N]
-    sim-pod pod NAME -n NS --ip 192.0.2.X [--node NODE] [--label K=V]... [--annotation K=V]...
-                [--gpus N] [--started RFC3339] [--phase Running]
-    sim-pod delete NAME -n NS
-    sim-pod apply FILE        (YAML list of {kind: node|pod, name, ...} with the same keys)
+sim-pod node NAME [--label K=V]... [--gpus N]
+sim-pod pod NAME -n NS --ip 192.0.2.X [--node NODE] [--label K=V]... [--annotation K=V]...
+            [--gpus N] [--started RFC3339] [--phase Running]
+sim-pod delete NAME -n NS
+sim-pod apply FILE        (YAML list of {kind: node|pod, name, ...} with the same keys)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 from collections.abc import Iterable
@@ -37,10 +38,10 @@ def _pairs(items: Iterable[str] | dict[str, str] | None) -> dict[str, str]:
 
 
 def ensure_namespace(client: KubeClient, name: str) -> None:
-    try:
-        client.request("POST", "/api/v1/namespaces", body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-    except ConflictError:
-        pass
+    with contextlib.suppress(ConflictError):
+        client.request(
+            "POST", "/api/v1/namespaces", body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        )
 
 
 def make_node(client: KubeClient, name: str, labels: dict[str, str], gpus: int) -> None:
@@ -55,9 +56,13 @@ def make_node(client: KubeClient, name: str, labels: dict[str, str], gpus: int) 
         capacity[GPU] = str(gpus)
     client.merge_patch(
         f"/api/v1/nodes/{name}/status",
-        {"status": {"capacity": capacity, "allocatable": capacity, "conditions": [
-            {"type": "Ready", "status": "True", "reason": "Simulated", "message": "simulated node"}
-        ]}},
+        {
+            "status": {
+                "capacity": capacity,
+                "allocatable": capacity,
+                "conditions": [{"type": "Ready", "status": "True", "reason": "Simulated", "message": "simulated node"}],
+            }
+        },
     )
 
 
@@ -96,10 +101,8 @@ def make_pod(
 
 
 def delete_pod(client: KubeClient, name: str, namespace: str) -> None:
-    try:
+    with contextlib.suppress(NotFoundError):
         client.delete(f"/api/v1/namespaces/{namespace}/pods/{name}?gracePeriodSeconds=0")
-    except NotFoundError:
-        pass
 
 
 def apply_file(client: KubeClient, path: str) -> int:
@@ -128,7 +131,9 @@ def apply_file(client: KubeClient, path: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="sim-pod", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="sim-pod", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--kubeconfig")
     sub = parser.add_subparsers(dest="cmd", required=True)
     n = sub.add_parser("node", help="create or update a Node")
@@ -158,8 +163,16 @@ def main(argv: list[str]) -> int:
                 print(f"node/{args.name} ready")
             elif args.cmd == "pod":
                 make_pod(
-                    client, args.name, args.namespace, args.ip, node=args.node, labels=_pairs(args.label),
-                    annotations=_pairs(args.annotation), gpus=args.gpus, started=args.started, phase=args.phase,
+                    client,
+                    args.name,
+                    args.namespace,
+                    args.ip,
+                    node=args.node,
+                    labels=_pairs(args.label),
+                    annotations=_pairs(args.annotation),
+                    gpus=args.gpus,
+                    started=args.started,
+                    phase=args.phase,
                 )
                 print(f"pod/{args.name} running at {args.ip} in {args.namespace}")
             elif args.cmd == "delete":

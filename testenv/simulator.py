@@ -31,10 +31,10 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "infercost-sim/1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         local_ip, local_port = self.connection.getsockname()[:2]
         rel = unquote(urlsplit(self.path).path).lstrip("/")
         base = (self.root / local_ip / str(local_port)).resolve()

@@ -51,7 +51,10 @@ class GlobalOptions:
 
 
 _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
-    (("--kubeconfig",), {"metavar": "PATH", "help": "Path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)."}),
+    (
+        ("--kubeconfig",),
+        {"metavar": "PATH", "help": "Path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)."},
+    ),
     (("--context",), {"metavar": "NAME", "help": "The kubeconfig context to use."}),
     (("-n", "--namespace"), {"metavar": "NS", "help": "Namespace scope (default: the context's namespace)."}),
     (("-A", "--all-namespaces"), {"is_flag": True, "default": None, "help": "All namespaces."}),

@@ -125,7 +125,12 @@ class KubeClient:
         return self.request("GET", path, params=params, what=what)
 
     def list_items(
-        self, path: str, *, label_selector: str | None = None, field_selector: str | None = None, what: str | None = None
+        self,
+        path: str,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        what: str | None = None,
     ) -> list[JSON]:
         """All items of a collection, following ``continue`` tokens."""
         items: list[JSON] = []
@@ -189,4 +194,3 @@ def _reason(exc: httpx.TransportError) -> str:
         cause = cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
     return text.split("] ")[-1].lower() if "] " in text else text
-

@@ -116,10 +116,18 @@ def namespace(kube: KubeClient) -> str:
     return name
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the plugin as users do: ``kubectl infercost ...`` (kubectl's plugin dispatch)."""
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
-        ["kubectl", "infercost", *args], capture_output=True, text=True, env=full_env, input=input, timeout=300, check=False
+        ["kubectl", "infercost", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=input,
+        timeout=300,
+        check=False,
     )

@@ -61,7 +61,21 @@ def test_crd_names_categories_and_printer_columns(installed: None, kube: KubeCli
     header_lines = [line for line in table.stdout.splitlines() if line.startswith("NAMESPACE")]
     assert [h.split() for h in header_lines] == [
         ["NAMESPACE", "NAME", "GPU", "MODEL", "GPUS", "$/HR", "POWER", "W", "SOURCE", "DCGM", "AGE"],
-        ["NAMESPACE", "NAME", "PROFILE", "SCHEDULE", "PERIOD", "COST", "USD", "$/MTOK", "INPUT", "TOKENS", "OUTPUT", "TOKENS", "AGE"],
+        [
+            "NAMESPACE",
+            "NAME",
+            "PROFILE",
+            "SCHEDULE",
+            "PERIOD",
+            "COST",
+            "USD",
+            "$/MTOK",
+            "INPUT",
+            "TOKENS",
+            "OUTPUT",
+            "TOKENS",
+            "AGE",
+        ],
         ["NAMESPACE", "NAME", "SCOPE", "LIMIT", "USD", "SPEND", "USD", "UTILIZATION", "%", "EXCEEDED", "AGE"],
     ]
     assert "h100-node-01" in table.stdout and "NVIDIA H100 SXM5" in table.stdout
@@ -93,7 +107,12 @@ def _set(doc: dict, path: str, value: object) -> dict:  # type: ignore[type-arg]
         ("costprofile-h100.yaml", "spec.hardware.purchasePriceUSD", -1, "spec.hardware.purchasePriceUSD"),
         ("costprofile-h100.yaml", "spec.electricity.pueFactor", 0.5, "spec.electricity.pueFactor"),
         ("costprofile-h100.yaml", "spec.hardware.amortizationYears", 0, "spec.hardware.amortizationYears"),
-        ("costprofile-h100.yaml", "spec.hardware.maintenancePercentPerYear", 1.5, "spec.hardware.maintenancePercentPerYear"),
+        (
+            "costprofile-h100.yaml",
+            "spec.hardware.maintenancePercentPerYear",
+            1.5,
+            "spec.hardware.maintenancePercentPerYear",
+        ),
         ("usagereport-engineering.yaml", "spec.schedule", "hourly", "spec.schedule"),
         ("tokenbudget-engineering.yaml", "spec.alertThresholds.0.percent", 300, "spec.alertThresholds[0].percent"),
         ("tokenbudget-engineering.yaml", "spec.alertThresholds.1.severity", "info", "spec.alertThresholds[1].severity"),
@@ -131,12 +150,34 @@ def test_pod_proxy_serves_the_simulator_byte_for_byte(kube: KubeClient, sim: Sim
 
 def test_sim_pod_script_creates_running_pods(kube: KubeClient, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
     ip = new_ip()
-    node = subprocess.run(["sim-pod", "node", "script-node", "--gpus", "4", "--label", "pool=l4"], capture_output=True, text=True, check=False)
+    node = subprocess.run(
+        ["sim-pod", "node", "script-node", "--gpus", "4", "--label", "pool=l4"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert node.returncode == 0, node.stderr
     pod = subprocess.run(
-        ["sim-pod", "pod", "p1", "-n", namespace, "--ip", ip, "--node", "script-node", "--gpus", "2",
-         "--label", "infercost.ai/model=m", "--annotation", "infercost.ai/backend=vllm"],
-        capture_output=True, text=True, check=False,
+        [
+            "sim-pod",
+            "pod",
+            "p1",
+            "-n",
+            namespace,
+            "--ip",
+            ip,
+            "--node",
+            "script-node",
+            "--gpus",
+            "2",
+            "--label",
+            "infercost.ai/model=m",
+            "--annotation",
+            "infercost.ai/backend=vllm",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert pod.returncode == 0, pod.stderr
     obj = kube.get(f"/api/v1/namespaces/{namespace}/pods/p1")
@@ -154,7 +195,9 @@ def test_api_down_exit_4(tmp_path: Path, kubeconfig: str) -> None:
     cfg.write_text(yaml.safe_dump(doc))
     out = run_cli("install", env={"KUBECONFIG": str(cfg)})
     assert out.returncode == 4
-    assert out.stderr.splitlines() == ["error: cannot reach the Kubernetes API at https://127.0.0.1:1: connection refused"]
+    assert out.stderr.splitlines() == [
+        "error: cannot reach the Kubernetes API at https://127.0.0.1:1: connection refused"
+    ]
 
 
 def test_missing_kubeconfig_exit_3(tmp_path: Path) -> None:

@@ -12,13 +12,19 @@ def test_uninstall_refuses_then_deletes(installed: None, kube: KubeClient, names
         "apiVersion": "finops.infercost.ai/v1alpha1",
         "kind": "CostProfile",
         "metadata": {"name": "doomed", "namespace": namespace},
-        "spec": {"hardware": {"gpuModel": "L4", "gpuCount": 1, "purchasePriceUSD": 2500}, "electricity": {"ratePerKWh": 0.1}},
+        "spec": {
+            "hardware": {"gpuModel": "L4", "gpuCount": 1, "purchasePriceUSD": 2500},
+            "electricity": {"ratePerKWh": 0.1},
+        },
     }
     kube.request("POST", f"/apis/finops.infercost.ai/v1alpha1/namespaces/{namespace}/costprofiles", body=cp)
-    counts = {p: len(kube.list_items(f"/apis/finops.infercost.ai/v1alpha1/{p}")) for p in ("costprofiles", "usagereports", "tokenbudgets")}
+    counts = {
+        p: len(kube.list_items(f"/apis/finops.infercost.ai/v1alpha1/{p}"))
+        for p in ("costprofiles", "usagereports", "tokenbudgets")
+    }
     refused = run_cli("uninstall")
     assert refused.returncode == 1
-    summary = f"{counts['costprofiles']} costprofiles, {counts['usagereports']} usagereports, {counts['tokenbudgets']} tokenbudgets"
+    summary = ", ".join(f"{counts[p]} {p}" for p in ("costprofiles", "usagereports", "tokenbudgets"))
     assert refused.stderr.splitlines() == [
         f"error: refusing to uninstall: {summary} would be deleted with the CRDs; pass --yes to delete them"
     ]

@@ -20,7 +20,9 @@ def _write(path: Path, doc: dict[str, Any]) -> Path:
     return path
 
 
-def _config(ctx: str, server: str, user: dict[str, Any], namespace: str | None = None, current: bool = True) -> dict[str, Any]:
+def _config(
+    ctx: str, server: str, user: dict[str, Any], namespace: str | None = None, current: bool = True
+) -> dict[str, Any]:
     context: dict[str, Any] = {"cluster": f"{ctx}-c", "user": f"{ctx}-u"}
     if namespace:
         context["namespace"] = namespace
@@ -36,7 +38,12 @@ def test_merge_first_file_wins_and_context_namespace(tmp_path: Path) -> None:
     a = _write(tmp_path / "a", _config("dev", "https://dev:6443/", {"token": "tok-a"}, "team-a"))
     b = _write(tmp_path / "b", _config("prod", "https://prod:6443", {"token": "tok-b"}, current=True))
     cfg = load_config(env={"KUBECONFIG": f"{a}:{b}"})
-    assert (cfg.context, cfg.server, cfg.namespace, cfg.bearer_token()) == ("dev", "https://dev:6443", "team-a", "tok-a")
+    assert (cfg.context, cfg.server, cfg.namespace, cfg.bearer_token()) == (
+        "dev",
+        "https://dev:6443",
+        "team-a",
+        "tok-a",
+    )
     prod = load_config(context="prod", env={"KUBECONFIG": f"{a}:{b}"})
     assert (prod.server, prod.namespace, prod.bearer_token()) == ("https://prod:6443", "default", "tok-b")
 
