@@ -1,1 +1,4 @@
-"""PURE core: no kubernetes, click, network, clock, env or file access."""
+"""The pure core: no Kubernetes, no network, no clock, no environment, no files.
+
+Every function takes ``now`` and data as arguments, so every number is unit-testable.
+"""
