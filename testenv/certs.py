@@ -59,6 +59,17 @@ class TinyCA:
         )
         self.pair = KeyPair(cert, key)
 
+    @classmethod
+    def from_files(cls, cert_path: Path, key_path: Path) -> TinyCA:
+        """A CA saved by ``KeyPair.write`` (e.g. the control plane's client CA), to issue more certificates."""
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise TypeError(f"{key_path}: not an EC private key")
+        ca = cls.__new__(cls)
+        ca.pair = KeyPair(cert, key)
+        return ca
+
     def issue(
         self,
         cn: str,

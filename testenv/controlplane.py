@@ -114,7 +114,8 @@ class ControlPlane:
         self.serving_ca.issue("localhost", dns=("localhost",), ips=tuple(ips), server=True).write(
             certs / "apiserver.crt", certs / "apiserver.key"
         )
-        (certs / "client-cert-auth-ca.crt").write_bytes(self.client_ca.pair.cert_pem())
+        # The key too (0600, in the throwaway control-plane dir): tests mint identities from it.
+        self.client_ca.pair.write(certs / "client-cert-auth-ca.crt", certs / "client-cert-auth-ca.key")
         sa_ca.pair.write(certs / "sa-signer.crt", certs / "sa-signer.key")
 
         etcd_port, etcd_peer = free_port(), free_port()

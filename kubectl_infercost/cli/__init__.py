@@ -6,6 +6,8 @@ import click
 
 from .common import global_options
 from .install import install, uninstall
+from .reconcile import reconcile
+from .report import report
 from .version import version
 
 
@@ -25,3 +27,5 @@ def root() -> None:
 root.add_command(version)
 root.add_command(install)
 root.add_command(uninstall)
+root.add_command(reconcile)
+root.add_command(report)

@@ -1,0 +1,132 @@
+"""The legacy ``infercost-v1`` layout (focus.md §4.2): the 44 columns the old exporter wrote.
+
+PURE. NOT FOCUS-conformant (``x-`` prefix, pre-1.0 column names, ``1M Tokens``, provider names that
+differ, ...); kept so existing imports of the old files keep working. One row per (report, period,
+``byModel[i]``), or one rollup row for a period without a breakdown. Idle cost that a report keeps
+separate appears only in rollup rows (the old exporter had no idle rows); use a FOCUS profile for
+complete totals. The one fix over the old tool: Tags are always valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from ..models import CloudComparison, CostProfile, PeriodFigures, UsageReport
+from .cloud import PriceCatalog, PriceEntry, cloud_cost
+from .focus import ExportOptions, clean_text, single_line
+from .focus_columns import Row
+
+_Q4 = Decimal("0.0001")
+_Q2 = Decimal("0.01")
+
+
+def _f4(value: Decimal) -> str:
+    return format(value.quantize(_Q4, rounding=ROUND_HALF_EVEN), "f")
+
+
+def shortest(value: Decimal) -> str:
+    """A number in its shortest plain form: 3, 0.12, 1.3 (never an exponent)."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _dt(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _month(moment: datetime) -> tuple[str, str]:
+    first = moment.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return _dt(first), _dt((first + timedelta(days=32)).replace(day=1))
+
+
+def _best(comparisons: list[CloudComparison]) -> CloudComparison | None:
+    best: CloudComparison | None = None
+    for entry in comparisons:
+        if best is None or entry.savings_usd > best.savings_usd:
+            best = entry
+    return best
+
+
+def _catalog_entry(catalog: PriceCatalog | None, provider: str, model: str) -> PriceEntry | None:
+    if catalog is None:
+        return None
+    matching = [e for e in catalog.entries if e.provider == provider and e.model == model]
+    standard = [e for e in matching if e.tier == "standard"]
+    return (standard or matching or [None])[0]
+
+
+def legacy_rows(
+    report: UsageReport,
+    profile: CostProfile | None,
+    figures: PeriodFigures,
+    catalog: PriceCatalog | None,
+    options: ExportOptions,
+) -> Iterator[Row]:
+    assert figures.period_start is not None and figures.period_end is not None
+    ns = report.metadata.namespace or "default"
+    name = report.metadata.name
+    label = single_line(figures.period or "")
+    cps, cpe = _dt(figures.period_start.replace(microsecond=0)), _dt(figures.period_end.replace(microsecond=0))
+    bps, bpe = _month(figures.period_start)
+    hw = profile.spec.hardware if profile is not None else None
+    el = profile.spec.electricity if profile is not None else None
+    gpu_model = hw.gpu_model if hw is not None else None
+    profile_cols = (
+        clean_text(report.spec.cost_profile_ref),
+        clean_text(gpu_model) if gpu_model is not None else None,
+        str(hw.gpu_count) if hw is not None else None,
+    )
+    physics = (
+        shortest(hw.amortization_years) if hw is not None else None,
+        shortest(el.rate_per_kwh) if el is not None else None,
+        shortest(el.pue_factor) if el is not None else None,
+    )
+    best = _best(figures.cloud_comparison)
+    entry = _catalog_entry(catalog, best.provider, best.model) if best is not None else None
+    head = (cps, cpe, bps, bpe, "USD", "On-Prem AI Inference", "AI and Machine Learning", "InferCost")
+    head += ("Self-Hosted", "Self-Hosted")
+
+    def cloud(cost: Decimal, in_tokens: int, out_tokens: int, rollup: bool) -> Row:
+        if best is None:
+            return (None, None, None, None, None)
+        if rollup:
+            cloud_usd: Decimal | None = best.estimated_cloud_cost_usd
+        else:
+            cloud_usd = cloud_cost(entry, in_tokens, out_tokens) if entry is not None else None
+        if cloud_usd is None:
+            return (clean_text(best.provider), clean_text(best.model), None, None, None)
+        savings = cloud_usd - cost
+        percent = format((savings / cloud_usd * 100).quantize(_Q2, rounding=ROUND_HALF_EVEN), "f") if cloud_usd else None
+        return (clean_text(best.provider), clean_text(best.model), _f4(cloud_usd), _f4(savings), percent)
+
+    if not figures.by_model:
+        cost = _f4(figures.estimated_cost_usd)
+        tags = json.dumps({"costProfile": report.spec.cost_profile_ref}, separators=(",", ":"), ensure_ascii=False)
+        yield (
+            (cost, cost, cost, cost, *head, f"{ns}/{name}", clean_text(name), "AI Inference Endpoint")
+            + (options.region_id, str(figures.input_tokens + figures.output_tokens), "Tokens", "1M Tokens")
+            + ("Usage-Based", "Usage", None, f"Inference rollup for period {label} (no model breakdown)")
+            + ("Usage-Based", None, None, ns, ns, tags, *profile_cols)
+            + (str(figures.input_tokens), str(figures.output_tokens), *physics)
+            + cloud(figures.estimated_cost_usd, figures.input_tokens, figures.output_tokens, True)
+        )
+        return
+    for item in sorted(figures.by_model, key=lambda m: (m.namespace, m.model)):
+        cost = _f4(item.estimated_cost_usd)
+        model = single_line(item.model)
+        tags = json.dumps(
+            {"report": name, "schedule": report.spec.schedule, "model": item.model, "gpuModel": gpu_model},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        yield (
+            (cost, cost, cost, cost, *head, f"{ns}/{name}/{model}", clean_text(item.model))
+            + ("AI Inference Endpoint", options.region_id, str(item.input_tokens + item.output_tokens))
+            + ("Tokens", "1M Tokens", "Usage-Based", "Usage", None, f"Inference on {model} for period {label}")
+            + ("Usage-Based", clean_text(item.model), clean_text(item.model), item.namespace, item.namespace, tags)
+            + (*profile_cols, str(item.input_tokens), str(item.output_tokens), *physics)
+            + cloud(item.estimated_cost_usd, item.input_tokens, item.output_tokens, False)
+        )

@@ -1,0 +1,144 @@
+"""Which pods to scrape (§5): inference servers and dcgm-exporters, from one LIST of each kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..models import CostProfileSpec
+from .client import JSON, KubeClient
+from .resources import NODES, PODS
+
+MODEL_LABELS = ("infercost.ai/model", "inference.llmkube.dev/model")
+DEFAULT_PORTS = {"vllm": 8000, "llamacpp": 8080, "sglang": 30000, "tgi": 80, "triton": 8002, "nim": 8000}
+DCGM_SELECTORS = ({"app": "nvidia-dcgm-exporter"}, {"app.kubernetes.io/name": "dcgm-exporter"})
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    namespace: str
+    pod: str
+    port: int
+    path: str
+
+
+@dataclass(frozen=True)
+class InferencePod:
+    uid: str
+    namespace: str
+    name: str
+    node: str | None
+    model: str
+    backend: str
+    endpoint: Endpoint
+    started: datetime | None
+    gpu_limit: int
+
+
+@dataclass(frozen=True)
+class ExporterPod:
+    namespace: str
+    name: str
+    node: str
+    endpoint: Endpoint
+
+
+@dataclass
+class ClusterView:
+    nodes: list[JSON]
+    pods: list[JSON]
+
+
+def observe(client: KubeClient) -> ClusterView:
+    """One LIST of nodes and one of running pods, shared by every profile and report of the pass."""
+    nodes = client.list_items(NODES.collection(), what="list nodes")
+    pods = client.list_items(PODS.collection(), field_selector="status.phase=Running", what="list pods")
+    return ClusterView(nodes, [p for p in pods if (p.get("status") or {}).get("podIP")])
+
+
+def matches(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:
+    """matchLabels semantics: every key present with the same value; an empty selector matches all."""
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def profile_nodes(view: ClusterView, spec: CostProfileSpec) -> list[str]:
+    return sorted(
+        n["metadata"]["name"] for n in view.nodes if matches(n["metadata"].get("labels") or {}, spec.node_selector)
+    )
+
+
+def _meta(obj: JSON, key: str) -> dict[str, str]:
+    return dict(obj["metadata"].get(key) or {})
+
+
+def _setting(obj: JSON, key: str) -> str | None:
+    return _meta(obj, "annotations").get(key) or _meta(obj, "labels").get(key)
+
+
+def _started(pod: JSON) -> datetime | None:
+    text = (pod.get("status") or {}).get("startTime") or pod["metadata"].get("creationTimestamp")
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def _gpu_limit(pod: JSON) -> int:
+    total = 0
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        value: Any = ((c.get("resources") or {}).get("limits") or {}).get(GPU_RESOURCE)
+        if value is not None:
+            try:
+                total += int(str(value))
+            except ValueError:
+                continue
+    return total
+
+
+def inference_pods(view: ClusterView) -> tuple[list[InferencePod], list[str]]:
+    """Pods to count tokens from, and one problem line per pod whose settings are unusable."""
+    found: list[InferencePod] = []
+    problems: list[str] = []
+    for pod in view.pods:
+        labels = _meta(pod, "labels")
+        model = next((labels[k] for k in MODEL_LABELS if labels.get(k)), None)
+        if model is None and _setting(pod, "infercost.ai/scrape") != "true":
+            continue
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        backend = (_setting(pod, "infercost.ai/backend") or "auto").lower()
+        port_text = _setting(pod, "infercost.ai/metrics-port")
+        try:
+            port = int(port_text) if port_text else DEFAULT_PORTS.get(backend, 8000)
+        except ValueError:
+            problems.append(f"pod {ns}/{name}: infercost.ai/metrics-port {port_text!r} is not a port number")
+            continue
+        path = _setting(pod, "infercost.ai/metrics-path") or "/metrics"
+        found.append(
+            InferencePod(
+                uid=pod["metadata"]["uid"],
+                namespace=ns,
+                name=name,
+                node=(pod.get("spec") or {}).get("nodeName"),
+                model=model or name,
+                backend=backend,
+                endpoint=Endpoint(ns, name, port, path if path.startswith("/") else "/" + path),
+                started=_started(pod),
+                gpu_limit=_gpu_limit(pod),
+            )
+        )
+    return found, problems
+
+
+def exporter_pods(view: ClusterView, spec: CostProfileSpec, nodes: list[str]) -> list[ExporterPod]:
+    selectors = [spec.dcgm.pod_selector] if spec.dcgm.pod_selector else list(DCGM_SELECTORS)
+    wanted = set(nodes)
+    out = []
+    for pod in view.pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        ns = pod["metadata"]["namespace"]
+        if node not in wanted or (spec.dcgm.namespace and ns != spec.dcgm.namespace):
+            continue
+        if any(matches(_meta(pod, "labels"), s) for s in selectors):
+            name = pod["metadata"]["name"]
+            out.append(ExporterPod(ns, name, node, Endpoint(ns, name, spec.dcgm.port, spec.dcgm.path)))
+    return sorted(out, key=lambda e: (e.node, e.namespace, e.name))

@@ -1,0 +1,67 @@
+"""Read our custom resources and write their status with optimistic concurrency."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from .client import JSON, KubeClient
+from .resources import Resource
+
+MICRO = Decimal("0.000001")
+
+
+def rfc3339(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        # Money and measures are written rounded to 6 dp; integral values stay integers.
+        rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
+        return int(rounded) if rounded == rounded.to_integral_value() else rounded
+    return value
+
+
+def to_wire(model: BaseModel) -> JSON:
+    """A model as the JSON the API server stores (camelCase, no nulls, RFC 3339, 6-dp numbers)."""
+    wired: JSON = _wire(model.model_dump(by_alias=True, exclude_none=True))
+    return wired
+
+
+def list_objects(client: KubeClient, resource: Resource, namespace: str | None) -> list[JSON]:
+    return client.list_items(resource.collection(namespace), what=f"list {resource.plural}")
+
+
+def get_object(client: KubeClient, resource: Resource, namespace: str, name: str) -> JSON:
+    obj: JSON = client.get(resource.item(name, namespace), what=f"{resource.kind} {namespace}/{name}")
+    return obj
+
+
+def replace_status(client: KubeClient, resource: Resource, obj: JSON, status: BaseModel) -> JSON:
+    """PUT the status subresource carrying the resourceVersion we read: 409 if anyone wrote since."""
+    meta = obj["metadata"]
+    body = dict(obj)
+    body["status"] = to_wire(status)
+    result: JSON = client.request(
+        "PUT",
+        resource.item(meta["name"], meta["namespace"]) + "/status",
+        body=body,
+        what=f"{resource.kind} {meta['namespace']}/{meta['name']} status",
+    )
+    return result

@@ -1,0 +1,90 @@
+"""Build a simulated GPU world for a test: a node pool, a DCGM exporter, inference pods, metric files."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from kubectl_infercost.kube.client import KubeClient
+from testenv import metricsgen
+from testenv.simpod import make_node, make_pod
+
+from .conftest import Sim, run_cli
+
+GROUP = "/apis/finops.infercost.ai/v1alpha1"
+STARTED = "2026-04-19T00:00:00Z"
+
+
+def create(kube: KubeClient, plural: str, namespace: str, name: str, spec: dict[str, Any]) -> Any:
+    kind = {"costprofiles": "CostProfile", "usagereports": "UsageReport", "tokenbudgets": "TokenBudget"}[plural]
+    body = {"apiVersion": "finops.infercost.ai/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    return kube.request("POST", f"{GROUP}/namespaces/{namespace}/{plural}", body=body)
+
+
+def status_of(kube: KubeClient, plural: str, namespace: str, name: str) -> dict[str, Any]:
+    obj = kube.get(f"{GROUP}/namespaces/{namespace}/{plural}/{name}")
+    return dict(obj.get("status") or {})
+
+
+def worked_profile(**hardware: Any) -> dict[str, Any]:
+    """The issue's worked example: 8 GPUs, $240,000, 4 years, 5 %/year, 700 W TDP, $0.10/kWh, PUE 1.5."""
+    hw = {
+        "gpuModel": "NVIDIA H100 80GB HBM3",
+        "gpuCount": 8,
+        "purchasePriceUSD": 240000,
+        "amortizationYears": 4,
+        "maintenancePercentPerYear": 0.05,
+        "tdpWatts": 700,
+        **hardware,
+    }
+    return {"hardware": hw, "electricity": {"ratePerKWh": 0.10, "pueFactor": 1.5}}
+
+
+@dataclass
+class World:
+    kube: KubeClient
+    sim: Sim
+    namespace: str
+    node: str
+    exporter_ip: str | None = None
+    gpus: list[metricsgen.Gpu] = field(default_factory=list)
+
+    def add_exporter(self, ip: str, gpu_count: int = 8) -> None:
+        self.exporter_ip = ip
+        make_pod(self.kube, f"dcgm-{self.node}", self.namespace, ip, node=self.node,
+                 labels={"app": "nvidia-dcgm-exporter"}, started=STARTED)
+        self.gpus = [metricsgen.Gpu(i, f"GPU-{self.node}-{i}", 500.0, 0) for i in range(gpu_count)]
+        self.write_dcgm()
+
+    def write_dcgm(self) -> None:
+        assert self.exporter_ip is not None
+        self.sim.write(self.exporter_ip, 9400, metricsgen.dcgm(self.node, "NVIDIA H100 80GB HBM3", self.gpus))
+
+    def set_energy(self, energy_mj_each: int, power_w: float = 500.0) -> None:
+        self.gpus = [metricsgen.Gpu(g.index, g.uuid, power_w, energy_mj_each, g.pod, g.namespace) for g in self.gpus]
+        self.write_dcgm()
+
+    def vllm_pod(self, name: str, namespace: str, ip: str, model: str, gpus: int = 0, started: str = STARTED) -> None:
+        make_pod(self.kube, name, namespace, ip, node=self.node, labels={"infercost.ai/model": model},
+                 gpus=gpus, started=started)
+
+    def llamacpp_pod(self, name: str, namespace: str, ip: str, model: str, started: str = STARTED) -> None:
+        make_pod(self.kube, name, namespace, ip, node=self.node, labels={"infercost.ai/model": model},
+                 annotations={"infercost.ai/backend": "llamacpp"}, started=started)
+
+
+def new_world(kube: KubeClient, sim: Sim, namespace: str) -> World:
+    node = f"gpu-{namespace}"
+    make_node(kube, node, {"infercost.test/pool": namespace}, 8)
+    return World(kube, sim, namespace, node)
+
+
+def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
+    out = run_cli("reconcile", "-n", namespace, "--now", now, *extra)
+    assert out.returncode == 0, out.stderr + out.stdout
+    return {"stdout": out.stdout, "stderr": out.stderr}
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, indent=1, sort_keys=True)
