@@ -197,7 +197,7 @@ def _write_profile(
     for _ in range(MAX_WRITE_ATTEMPTS):
         status = profile_status(cp.spec, cp.status, dcgm, opts.now)
         summary.results.append(
-            f"costprofile {_key(obj)}: ${status.hourly_cost_usd}/h, {status.current_power_draw_watts} W "
+            f"costprofile {_key(obj)}: ${status.hourly_cost_usd}/h, {status.current_power_draw_watts:.0f} W "
             f"({status.power_source})"
         )
         if opts.dry_run:

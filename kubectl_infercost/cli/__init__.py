@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import global_options
+from .export import export
 from .install import install, uninstall
 from .reconcile import reconcile
 from .report import report
@@ -29,3 +30,4 @@ root.add_command(install)
 root.add_command(uninstall)
 root.add_command(reconcile)
 root.add_command(report)
+root.add_command(export)

@@ -430,9 +430,12 @@ def test_read_only_identity(world: str, small_world: str, kube: KubeClient, tmp_
         with pytest.raises(ForbiddenError):
             viewer.get(CONFIGMAPS.item("infercost-pricing", world))
 
+    # (world and small_world share the test's namespace.)
     doc = cli_json("--kubeconfig", str(config), "report", "-n", world, "-o", "json")
+    assert [r["name"] for r in doc["usageReports"]] == ["engineering-daily", "small"]
     assert_same(doc["usageReports"][0], CURRENT)
-    assert_same(doc["costProfiles"][0], {k: v for k, v in PROFILE_STATUS.items() if k != "conditions"})
+    assert [p["name"] for p in doc["costProfiles"]] == ["a100", "h100-node-01"]
+    assert_same(doc["costProfiles"][1], {k: v for k, v in PROFILE_STATUS.items() if k != "conditions"})
     assert doc["budgets"][0]["currentSpendUSD"] == D("412.345678")
     for sub in ("models", "namespaces", "history", "budgets"):
         result = run_cli("report", sub, "--kubeconfig", str(config), "-n", world)
@@ -443,7 +446,7 @@ def test_read_only_identity(world: str, small_world: str, kube: KubeClient, tmp_
     assert f"cannot read ConfigMap {small_world}/infercost-pricing (forbidden)" in compare.stderr
     doc = json.loads(compare.stdout, parse_float=Decimal)
     assert doc["catalog"]["source"] == "bundled cloud-pricing.yaml"
-    gpt4o = next(r for r in doc["items"] if r["model"] == "gpt-4o")
+    gpt4o = next(r for r in doc["items"] if r["model"] == "gpt-4o" and r["report"] == "small")
     assert gpt4o["cloudCostUSD"] == D("3.50")  # bundled gpt-4o list price $2.50 / $10.00
 
     # All namespaces, still read-only.

@@ -1,0 +1,233 @@
+"""``kubectl infercost export focus``: FinOps FOCUS files (CSV, JSON, Parquet) from UsageReports.
+
+Read-only: GET/LIST of UsageReports, CostProfiles, the pricing ConfigMap and (with ``--tag-label``)
+Namespaces. The layouts and value rules are in docs/export-focus.md and shared/reference/focus.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+from pydantic import ValidationError
+
+from ..errors import InvalidDataError, UsageError
+from .common import GlobalOptions, global_options, pass_options
+
+if TYPE_CHECKING:
+    from ..core.cloud import PriceCatalog
+    from ..core.focus import ExportOptions, Source
+    from ..core.focus_columns import Row
+    from ..kube.client import KubeClient
+
+
+def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..core.focus import parse_period_label
+
+    if value is None:
+        return None
+    try:
+        return parse_period_label(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"--period {value!r} "), ctx, param) from exc
+
+
+def _compare_to(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    provider, _, model = value.partition("/")
+    if not provider or not model:
+        raise click.BadParameter("use PROVIDER/MODEL, as in the price catalog (e.g. openai/gpt-4o)", ctx, param)
+    return provider, model
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+@click.group("export")
+def export() -> None:
+    """Export cost data for FinOps tools."""
+
+
+@export.command("focus")
+@click.option("--period", metavar="LABEL", callback=_period,
+              help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Only periods overlapping [from, to) (UTC dates).")
+@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="End of the --from/--to window, exclusive (UTC date).")
+@click.option("--include-open/--closed-only", default=True, show_default=True,
+              help="Export the current (open) period of each report, ending at its last accounting time.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True,
+              help="Output format (parquet needs --out or --output-dir).")
+@click.option("--focus-version", type=click.Choice(["1.0", "1.1", "1.2", "1.3"]), default="1.3",
+              show_default=True, help="FOCUS version profile of the columns.")
+@click.option("--columns", "--layout", "columns", type=click.Choice(["infercost-v1"]),
+              help="The legacy 44-column layout of the old exporter (NOT FOCUS-conformant).")
+@click.option("--out", metavar="FILE", help="Write to FILE atomically instead of stdout ('-' = stdout).")
+@click.option("--output-dir", metavar="DIR",
+              help="Write Hive-style partitions DIR/version=<layout>/year=YYYY/month=MM/part-00000.<ext>.")
+@click.option("--region", metavar="ID", help="RegionId of every row (e.g. us-east-1-prod).")
+@click.option("--region-name", metavar="NAME", help="RegionName (default: the --region value).")
+@click.option("--billing-account-id", metavar="ID", help="BillingAccountId (default: the kube-context's cluster).")
+@click.option("--billing-account-name", metavar="NAME", help="BillingAccountName (default: the account id).")
+@click.option("--provider-name", default="Self-Hosted", show_default=True, metavar="NAME",
+              help="ProviderName, PublisherName, InvoiceIssuerName, ServiceProviderName, HostProviderName.")
+@click.option("--tag-label", "tag_labels", multiple=True, metavar="KEY",
+              help="Copy this namespace label into Tags (repeatable).")
+@click.option("--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace label keys copied into Tags.")
+@click.option("--compare-to", callback=_compare_to, metavar="PROVIDER/MODEL",
+              help="Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).")
+@click.option("--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled).")
+@global_options
+@pass_options
+def focus(
+    opts: GlobalOptions,
+    period: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    include_open: bool,
+    fmt: str,
+    focus_version: str,
+    columns: str | None,
+    out: str | None,
+    output_dir: str | None,
+    region: str | None,
+    region_name: str | None,
+    billing_account_id: str | None,
+    billing_account_name: str | None,
+    provider_name: str,
+    tag_labels: tuple[str, ...],
+    tag_allowlist: str | None,
+    compare_to: tuple[str, str] | None,
+    pricing_file: str | None,
+) -> None:
+    """FinOps FOCUS rows of every UsageReport: one per (report, period, namespace, model), idle rows apart.
+
+    All namespaces unless -n is given. Without --out the CSV goes to stdout, so the seeds' pipelines
+    work: `kubectl infercost export focus | awk -F, 'NR==1 || $1+0 > 1.0'` ($1 BilledCost, $29
+    SubAccountId; no field before column 30 ever holds a comma).
+    """
+    from ..core.focus import ExportOptions, PeriodSelection, build_rows, identifier_from
+    from ..core.focus_columns import layout_for
+
+    if out == "-":
+        out = None
+    if out is not None and output_dir is not None:
+        raise UsageError("--out and --output-dir are mutually exclusive")
+    if fmt == "parquet" and out is None and output_dir is None:
+        raise UsageError("--format parquet needs --out FILE or --output-dir DIR (Parquet is not written to a terminal)")
+    if columns is not None and fmt == "parquet":
+        raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
+    if opts.namespace and opts.all_namespaces:
+        raise UsageError("--namespace and --all-namespaces are mutually exclusive")
+    namespace = None if opts.all_namespaces else opts.namespace  # export defaults to ALL namespaces
+    labels = list(dict.fromkeys([*tag_labels, *(k.strip() for k in (tag_allowlist or "").split(",") if k.strip())]))
+    selection = PeriodSelection(period, _utc(start), _utc(end), include_open)
+
+    config = opts.cluster_config()
+    cluster = getattr(config, "cluster_name", None) or config.context
+    options = ExportOptions(
+        layout=layout_for(focus_version, columns),
+        billing_account_id=billing_account_id or identifier_from(str(cluster)),
+        billing_account_name=billing_account_name,
+        provider_name=provider_name,
+        region_id=region,
+        region_name=region_name,
+        compare_to=compare_to,
+        tag_labels=tuple(labels),
+        selection=selection,
+    )
+    with opts.client() as client:
+        sources, ns_labels, catalog = _read(client, namespace, labels, pricing_file, config.namespace)
+    if ns_labels:
+        options = dataclasses.replace(options, namespace_labels=ns_labels)
+    rows = build_rows(sources, catalog, options)
+    count = _write(fmt, options, rows, out, output_dir)
+    if count == 0:
+        scope = f"namespace {namespace}" if namespace else "all namespaces"
+        click.echo(f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); wrote the header only",
+                   err=True)
+
+
+def _read(
+    client: KubeClient, namespace: str | None, labels: list[str], pricing_file: str | None, cli_namespace: str
+) -> tuple[list[Source], dict[str, dict[str, str]], PriceCatalog | None]:
+    from ..kube.resources import COST_PROFILES, NAMESPACES, USAGE_REPORTS
+    from ..models import CostProfile, UsageReport
+    from ..pricing import resolve_catalog
+
+    reports: list[UsageReport] = []
+    for item in client.list_items(USAGE_REPORTS.collection(namespace), what="list UsageReports"):
+        meta = item.get("metadata") or {}
+        try:
+            reports.append(UsageReport.model_validate(item))
+        except ValidationError as exc:
+            raise InvalidDataError(
+                f"UsageReport {meta.get('namespace')}/{meta.get('name')}: {_first_error(exc)}"
+            ) from exc
+    profiles: dict[tuple[str, str], CostProfile] = {}
+    if reports:
+        for item in client.list_items(COST_PROFILES.collection(namespace), what="list CostProfiles"):
+            meta = item.get("metadata") or {}
+            try:
+                profile = CostProfile.model_validate(item)
+            except ValidationError as exc:
+                click.echo(f"warning: CostProfile {meta.get('namespace')}/{meta.get('name')} ignored: "
+                           f"{_first_error(exc)}", err=True)
+                continue
+            profiles[(profile.metadata.namespace or "", profile.metadata.name)] = profile
+    sources = [
+        (r, profiles.get((r.metadata.namespace or "", r.spec.cost_profile_ref))) for r in reports
+    ]
+    ns_labels: dict[str, dict[str, str]] = {}
+    if labels and reports:
+        for item in client.list_items(NAMESPACES.collection(), what="list Namespaces"):
+            meta = item.get("metadata") or {}
+            ns_labels[str(meta.get("name"))] = dict(meta.get("labels") or {})
+    catalog = None
+    if reports:
+        catalog = resolve_catalog(
+            client, cli_namespace, pricing_file, warn=lambda m: click.echo(f"warning: {m}", err=True)
+        )
+    return sources, ns_labels, catalog
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg')}"
+
+
+@contextmanager
+def _stdout_text() -> Iterator[IO[str]]:
+    """UTF-8 stdout whatever the locale, with LF line ends; the underlying buffer stays open."""
+    wrapper = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="")
+    try:
+        yield wrapper
+    finally:
+        try:
+            wrapper.flush()
+        finally:
+            wrapper.detach()
+
+
+def _write(fmt: str, options: ExportOptions, rows: Iterator[Row], out: str | None, output_dir: str | None) -> int:
+    from ..output.focus_writers import write, write_file, write_partitions
+
+    layout = options.layout
+    if output_dir is not None:
+        counts = write_partitions(output_dir, fmt, layout, rows, created=datetime.now(UTC))
+        for path, n in counts.items():
+            click.echo(f"wrote {n} rows to {path}", err=True)
+        return sum(counts.values())
+    if out is not None:
+        return write_file(fmt, out, layout, rows)
+    with _stdout_text() as stream:
+        return write(fmt, stream, layout, rows)

@@ -1,0 +1,312 @@
+"""FOCUS writers: CSV, JSON and Parquet from an iterable of already-formatted rows.
+
+* CSV: UTF-8 without BOM, LF, RFC 4180 quoting (only where needed), a header row (the only row when
+  there are no records). Streaming.
+* JSON: ``{"focus_version": "1.3", "layout": ..., "generator": ..., "records": [...]}``, one record
+  per line, keys in column order. Numbers are written as their CSV text (never through float), JSON
+  columns (Tags) as nested objects, nulls as ``null``. Streaming.
+* Parquet (pyarrow, imported lazily): costs decimal128(38,12), prices and quantities decimal128(38,6),
+  percentages decimal128(38,2), counts int64, date-times timestamp[us, tz=UTC], the rest string;
+  all-null columns keep their type. Written in row groups of ``batch_rows``.
+* Files are written atomically (a temporary file in the same directory, then ``os.replace``), and
+  ``write_partitions`` lays them out Hive-style: ``DIR/version=<layout>/year=YYYY/month=MM/
+  part-00000.<ext>`` with ``<file>.metadata.json`` beside each file.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from pathlib import Path
+from typing import IO, Any, BinaryIO, Protocol, TextIO
+
+from .. import __version__
+from ..core.focus_columns import SCALE, Kind, Layout, Row
+
+GENERATOR = f"kubectl-infercost/{__version__}"
+FORMATS = ("csv", "json", "parquet")
+_encode_str: Callable[[str], str] = encode_basestring
+
+
+def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class Sink(Protocol):
+    count: int
+
+    def write(self, rows: Iterable[Row]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV
+
+
+class CsvSink:
+    """RFC 4180 CSV with LF line ends; the header is written at once."""
+
+    def __init__(self, stream: TextIO, layout: Layout) -> None:
+        self._writer = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, doublequote=True)
+        self._writer.writerow(layout.names)
+        self.count = 0
+
+    def write(self, rows: Iterable[Row]) -> None:
+        if isinstance(rows, list):
+            self._writer.writerows(rows)
+            self.count += len(rows)
+            return
+        for chunk in _chunks(rows, 2048):
+            self._writer.writerows(chunk)
+            self.count += len(chunk)
+
+    def close(self) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON
+
+
+class JsonSink:
+    """The peer tools' envelope, streamed one record per line."""
+
+    def __init__(self, stream: TextIO, layout: Layout, generator: str = GENERATOR) -> None:
+        self._stream = stream
+        self._spec = [(encode_basestring(c.name) + ": ", c.kind.numeric or c.kind is Kind.JSON) for c in layout.columns]
+        head = {"focus_version": layout.focus_version, "layout": layout.name, "generator": generator}
+        stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "records": [')
+        self.count = 0
+
+    def _record(self, row: Row) -> str:
+        parts = []
+        for (prefix, raw), value in zip(self._spec, row, strict=True):
+            if value is None:
+                parts.append(prefix + "null")
+            elif raw:
+                parts.append(prefix + value)
+            else:
+                parts.append(prefix + _encode_str(value))
+        return "{" + ", ".join(parts) + "}"
+
+    def write(self, rows: Iterable[Row]) -> None:
+        write, record = self._stream.write, self._record
+        for row in rows:
+            write(("\n" if self.count == 0 else ",\n") + record(row))
+            self.count += 1
+
+    def close(self) -> None:
+        self._stream.write("\n]}\n" if self.count else "]}\n")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Parquet
+
+
+def arrow_type(kind: Kind) -> Any:
+    import pyarrow as pa
+
+    if kind in SCALE:
+        return pa.decimal128(38, SCALE[kind])
+    if kind is Kind.COUNT:
+        return pa.int64()
+    if kind is Kind.DATETIME:
+        return pa.timestamp("us", tz="UTC")
+    if kind in (Kind.STRING, Kind.JSON):
+        return pa.string()
+    raise ValueError(f"{kind.value} columns have no Parquet type (the legacy layout is CSV and JSON only)")
+
+
+def parquet_schema(layout: Layout) -> Any:
+    import pyarrow as pa
+
+    fields = [pa.field(c.name, arrow_type(c.kind), nullable=True) for c in layout.columns]
+    meta = {"focus_version": layout.focus_version or "", "layout": layout.name}
+    return pa.schema(fields, metadata=meta)
+
+
+class ParquetSink:
+    """Row groups of ``batch_rows``; text is converted to the column types by Arrow's own casts."""
+
+    def __init__(self, stream: BinaryIO | str, layout: Layout, batch_rows: int = 131072) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self._schema = parquet_schema(layout)
+        self._types = [f.type for f in self._schema]
+        self._writer = pq.ParquetWriter(stream, self._schema, compression="snappy")
+        self._batch_rows = batch_rows
+        self._pending: list[Row] = []
+        self.count = 0
+
+    def _flush(self) -> None:
+        if not self._pending:
+            return
+        pa = self._pa
+        columns = list(zip(*self._pending, strict=True))
+        arrays = []
+        for values, arrow in zip(columns, self._types, strict=True):
+            text = pa.array(values, type=pa.string())
+            arrays.append(text if arrow == pa.string() else text.cast(arrow))
+        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self._schema))
+        self.count += len(self._pending)
+        self._pending = []
+
+    def write(self, rows: Iterable[Row]) -> None:
+        for row in rows:
+            self._pending.append(row)
+            if len(self._pending) >= self._batch_rows:
+                self._flush()
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# entry points
+
+
+def open_sink(fmt: str, stream: IO[Any], layout: Layout, generator: str = GENERATOR) -> Sink:
+    if fmt == "csv":
+        return CsvSink(stream, layout)
+    if fmt == "json":
+        return JsonSink(stream, layout, generator)
+    if fmt == "parquet":
+        return ParquetSink(stream, layout)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def write(fmt: str, stream: IO[Any], layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
+    """Write every row to ``stream`` (text for csv/json, binary for parquet); returns the row count."""
+    sink = open_sink(fmt, stream, layout, generator)
+    sink.write(rows)
+    sink.close()
+    return sink.count
+
+
+def write_csv(stream: TextIO, layout: Layout, rows: Iterable[Row]) -> int:
+    return write("csv", stream, layout, rows)
+
+
+def write_json(stream: TextIO, layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
+    return write("json", stream, layout, rows, generator)
+
+
+def write_parquet(stream: BinaryIO, layout: Layout, rows: Iterable[Row]) -> int:
+    return write("parquet", stream, layout, rows)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_file(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file that appears at ``path`` complete or not at all (temp file in the same dir, os.replace)."""
+    target = Path(path)
+    directory = target.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        if binary:
+            handle: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            handle = os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_file(
+    fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], generator: str = GENERATOR
+) -> int:
+    with atomic_file(path, binary=fmt == "parquet") as handle:
+        return write(fmt, handle, layout, rows, generator)
+
+
+def metadata_document(
+    layout: Layout, fmt: str, rows: int, created: datetime, generator: str = GENERATOR
+) -> dict[str, Any]:
+    """FOCUS metadata (1.1+) kept outside the data: ``<file>.metadata.json``."""
+    types = {
+        Kind.DATETIME: "DateTime",
+        Kind.STRING: "String",
+        Kind.JSON: "JSON",
+    }
+    columns = []
+    for column in layout.columns:
+        entry: dict[str, Any] = {"ColumnName": column.name, "DataType": types.get(column.kind, "Decimal")}
+        if column.kind in SCALE:
+            entry["NumberScale"] = SCALE[column.kind]
+        elif column.kind is Kind.COUNT:
+            entry["NumberScale"] = 0
+        columns.append(entry)
+    return {
+        "FocusVersion": layout.focus_version,
+        "Layout": layout.name,
+        "DataGenerator": generator,
+        "SchemaId": f"kubectl-infercost/{layout.name}",
+        "CreationDate": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Format": fmt,
+        "RowCount": rows,
+        "ColumnDefinition": columns,
+    }
+
+
+def partition_path(root: str | Path, layout: Layout, year: str, month: str, fmt: str) -> Path:
+    return Path(root) / f"version={layout.name}" / f"year={year}" / f"month={month}" / f"part-00000.{fmt}"
+
+
+def write_partitions(
+    root: str | Path,
+    fmt: str,
+    layout: Layout,
+    rows: Iterable[Row],
+    created: datetime,
+    generator: str = GENERATOR,
+) -> dict[Path, int]:
+    """Hive-style partitions by BillingPeriodStart's year and month; returns {file: rows}.
+
+    Every file of the run is written atomically and only once all rows are written, so a failed run
+    leaves the previous partitions untouched. Partitions of months absent from this run are kept.
+    """
+    key_index = layout.index("BillingPeriodStart")
+    counts: dict[Path, int] = {}
+    with ExitStack() as stack:
+        sinks: dict[str, tuple[Path, Sink]] = {}
+        for month_key, group in itertools.groupby(rows, key=lambda r: (r[key_index] or "")[:7]):
+            if month_key not in sinks:
+                year, month = month_key.split("-")
+                path = partition_path(root, layout, year, month, fmt)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                handle = stack.enter_context(atomic_file(path, binary=fmt == "parquet"))
+                sinks[month_key] = (path, open_sink(fmt, handle, layout, generator))
+            sinks[month_key][1].write(group)
+        for path, sink in sinks.values():
+            sink.close()
+            counts[path] = sink.count
+        for path, count in counts.items():
+            meta = stack.enter_context(atomic_file(path.with_name(path.name + ".metadata.json")))
+            json.dump(metadata_document(layout, fmt, count, created, generator), meta, indent=2)
+            meta.write("\n")
+    return counts
