@@ -82,3 +82,7 @@ class InvalidDataError(InferCostError):
     """A custom resource or input file holds values we cannot use."""
 
     exit_code = ExitCode.INVALID_DATA
+
+
+class CheckpointAheadError(InvalidDataError):
+    """An evaluation instant (``--now``) earlier than a report's checkpoint: accounting never runs backwards."""

@@ -22,7 +22,7 @@ from .core.cost import GpuEnergy
 from .core.money import ZERO
 from .core.profile import DcgmOutcome, profile_status
 from .core.usage import advance
-from .errors import ConflictError, InferCostError
+from .errors import CheckpointAheadError, ConflictError, InferCostError
 from .kube import discovery
 from .kube.client import JSON, KubeClient
 from .kube.objects import get_object, list_objects, replace_status
@@ -99,13 +99,19 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         if ur is None:
             continue
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
-        scope = _in_scope(ur, pods, set(nodes_of[ref]) if ref in profiles and profiles[ref][1].spec.node_selector else None)
+        scope = _in_scope(
+            ur, pods, set(nodes_of[ref]) if ref in profiles and profiles[ref][1].spec.node_selector else None
+        )
         reports.append((obj, ur, scope))
 
     endpoints = [e.endpoint for key in profiles for e in exporters[key]]
     endpoints += [p.endpoint for _, _, scope in reports for p in scope]
     scraped = scrape_all(
-        client, endpoints, concurrency=opts.concurrency, timeout=opts.scrape_timeout, max_bytes=opts.max_bytes,
+        client,
+        endpoints,
+        concurrency=opts.concurrency,
+        timeout=opts.scrape_timeout,
+        max_bytes=opts.max_bytes,
         progress=progress,
     )
     summary.endpoints = len(scraped)
@@ -136,9 +142,7 @@ def _in_scope(
     ur: UsageReport, pods: list[discovery.InferencePod], nodes: set[str] | None
 ) -> list[discovery.InferencePod]:
     namespaces = set(ur.spec.namespaces)
-    return [
-        p for p in pods if (not namespaces or p.namespace in namespaces) and (nodes is None or p.node in nodes)
-    ]
+    return [p for p in pods if (not namespaces or p.namespace in namespaces) and (nodes is None or p.node in nodes)]
 
 
 def _dcgm_outcome(
@@ -156,8 +160,10 @@ def _dcgm_outcome(
         try:
             readings = extract_gpus(result.text)
         except MetricsParseError as exc:
-            failed.append(f"{exp.namespace}/{exp.name}: {exc}")
-            continue
+            if _has_dcgm_samples(result.text):
+                failed.append(f"{exp.namespace}/{exp.name}: {exc}")
+                continue
+            readings = []  # it answered, with no GPU readings at all (DCGMNoReadings)
         for r in readings:
             power = None if r.power_watts is None else Decimal(repr(r.power_watts))
             # The exporter pod's node is authoritative, whatever its Hostname label says.
@@ -167,6 +173,10 @@ def _dcgm_outcome(
             if r.pod and r.namespace:
                 owners[(r.namespace, r.pod)] += 1
     return DcgmOutcome(nodes, len(exporters), failed, list(gpus.values()), models, dict(owners))
+
+
+def _has_dcgm_samples(text: str) -> bool:
+    return any(line.startswith("DCGM_FI_") for line in text.splitlines())
 
 
 def _observe_pods(
@@ -185,9 +195,7 @@ def _observe_pods(
         else:
             failures.append(f"{pod.namespace}/{pod.name}: {result.error}")
         gpus = dcgm.owners.get((pod.namespace, pod.name)) or pod.gpu_limit
-        observations.append(
-            PodObservation(pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series)
-        )
+        observations.append(PodObservation(pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series))
     return observations, failures
 
 
@@ -228,7 +236,8 @@ def _write_report(
             outcome = advance(ur.spec, ur.status, profile.spec, opts.now, pods, gpus, opts.catalog)
         except InferCostError as exc:
             summary.problems.append(f"UsageReport {_key(obj)}: {exc}")
-            summary.refused.append(_key(obj))
+            if isinstance(exc, CheckpointAheadError):
+                summary.refused.append(_key(obj))
             return
         status = outcome.status
         if failures:
@@ -237,7 +246,9 @@ def _write_report(
         else:
             scrape_state = ("True", "AllEndpointsScraped", f"{len(pods)} inference pod(s) scraped")
         status.conditions = set_condition(status.conditions, "ScrapeHealthy", *scrape_state, opts.now)
-        ready = "baseline taken; accounting starts now" if outcome.baseline else f"accounted up to {opts.now.isoformat()}"
+        ready = (
+            "baseline taken; accounting starts now" if outcome.baseline else f"accounted up to {opts.now.isoformat()}"
+        )
         status.conditions = set_condition(status.conditions, "Ready", "True", "Accounted", ready, opts.now)
         status.last_updated = opts.now
         if opts.dry_run:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from ..errors import InvalidDataError
+from ..errors import CheckpointAheadError
 from ..models import (
     Checkpoint,
     CloudComparison,
@@ -74,7 +74,7 @@ def advance(
         _refresh(new, catalog)
         return PassOutcome(new, baseline=True)
     if now < checkpoint.time:
-        raise InvalidDataError(
+        raise CheckpointAheadError(
             f"evaluation time {now.isoformat()} is before the report's checkpoint {checkpoint.time.isoformat()}"
         )
     if now == checkpoint.time:
@@ -99,9 +99,7 @@ def advance(
             new.estimated = True
     new.period_end = now
     new.history = new.history[: spec.history_limit]
-    new.checkpoint = Checkpoint(
-        time=now, pods=next_pod_checkpoints(checkpoint, pods), gpus=_gpu_checkpoints(gpus)
-    )
+    new.checkpoint = Checkpoint(time=now, pods=next_pod_checkpoints(checkpoint, pods), gpus=_gpu_checkpoints(gpus))
     _refresh(new, catalog)
     outcome.accrued_usd = _grand_total(new) - before_total
     outcome.tokens = sum(s.input_tokens + s.output_tokens for s in alloc.shares.values())
