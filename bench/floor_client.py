@@ -13,25 +13,26 @@ import ssl
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import yaml
 
 
 def main() -> None:
-    paths = json.load(open(sys.argv[1]))
-    cfg = yaml.safe_load(open(os.environ["KUBECONFIG"]))
+    paths = json.loads(Path(sys.argv[1]).read_text())
+    cfg = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
     cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
     ctx = ssl.create_default_context(cadata=base64.b64decode(cluster["certificate-authority-data"]).decode())
     with tempfile.TemporaryDirectory() as tmp:
-        cert, key = os.path.join(tmp, "c"), os.path.join(tmp, "k")
-        open(cert, "wb").write(base64.b64decode(user["client-certificate-data"]))
-        open(key, "wb").write(base64.b64decode(user["client-key-data"]))
-        ctx.load_cert_chain(cert, key)
+        cert, key = Path(tmp, "c"), Path(tmp, "k")
+        cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
+        key.write_bytes(base64.b64decode(user["client-key-data"]))
+        ctx.load_cert_chain(str(cert), str(key))
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-    with httpx.Client(base_url=cluster["server"], verify=ctx, limits=limits, timeout=30) as client:
-        with ThreadPoolExecutor(16) as pool:
-            codes = list(pool.map(lambda p: client.get(p).status_code, paths))
+    client = httpx.Client(base_url=cluster["server"], verify=ctx, limits=limits, timeout=30)
+    with client, ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(lambda p: client.get(p).status_code, paths))
     if codes.count(200) != len(paths):
         sys.exit(f"{len(paths) - codes.count(200)} GETs failed")
 
