@@ -52,7 +52,10 @@ def user_kubeconfig(path: Path, user: str, groups: Sequence[str] = (), namespace
         "kind": "Config",
         "clusters": [{"name": "envtest", "cluster": cluster}],
         "users": [
-            {"name": user, "user": {"client-certificate-data": b64(pair.cert_pem()), "client-key-data": b64(pair.key_pem())}}
+            {
+                "name": user,
+                "user": {"client-certificate-data": b64(pair.cert_pem()), "client-key-data": b64(pair.key_pem())},
+            }
         ],
         "contexts": [{"name": f"{user}@envtest", "context": ctx}],
         "current-context": f"{user}@envtest",
@@ -62,11 +65,14 @@ def user_kubeconfig(path: Path, user: str, groups: Sequence[str] = (), namespace
     return path
 
 
-def grant_cluster_role(
-    kube: KubeClient, name: str, user: str, rules: list[dict[str, Any]]
-) -> None:
+def grant_cluster_role(kube: KubeClient, name: str, user: str, rules: list[dict[str, Any]]) -> None:
     """Create (or replace) ClusterRole ``name`` with ``rules`` and bind it to ``user``."""
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name}, "rules": rules}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": name},
+        "rules": rules,
+    }
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",

@@ -11,12 +11,17 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .conftest import Sim
-from .world import create, new_world, status_of, worked_profile
+from .world import check_invariants, create, new_world, status_of, worked_profile
 
 
 @pytest.mark.parametrize("writers", [2, 4])
 def test_parallel_reconcilers_count_every_token_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int  # type: ignore[no-untyped-def]
+    installed: None,
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip,
+    writers: int,  # type: ignore[no-untyped-def]
 ) -> None:
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())
@@ -35,15 +40,19 @@ def test_parallel_reconcilers_count_every_token_once(
         procs = [
             subprocess.Popen(
                 ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, "-q"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=dict(os.environ),
             )
             for _ in range(writers)
         ]
         for p in procs:
-            out, err = p.communicate(timeout=120)
+            _out, err = p.communicate(timeout=120)
             assert p.returncode == 0, err
     st = status_of(kube, "usagereports", namespace, "daily")
     # growth after the baseline: m0 1,000 x (1+2+3+4+5) = 15,000 in, 7,500 out; m1 7 x 15 = 105 in, 52 out
     tokens = {m["model"]: (m["inputTokens"], m["outputTokens"]) for m in st["byModel"]}
     assert tokens == {"m0": (15_000, 7_500), "m1": (105, 52)}
     assert st["periodEnd"] == "2026-04-20T15:00:00Z"
+    check_invariants(st)

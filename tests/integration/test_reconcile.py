@@ -21,7 +21,13 @@ def _report(kube: KubeClient, ns: str, namespaces: list[str], **extra: object) -
 def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
-    create(kube, "costprofiles", namespace, "h100", {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}})
+    create(
+        kube,
+        "costprofiles",
+        namespace,
+        "h100",
+        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
+    )
     team_a, team_b = f"{namespace}-a", f"{namespace}-b"
     ip_a, ip_b = new_ip(), new_ip()
     w.vllm_pod("vllm-a", team_a, ip_a, "llama-3-8b")
@@ -62,7 +68,13 @@ def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, 
 def test_worked_example_ownership_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
-    create(kube, "costprofiles", namespace, "h100", {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}})
+    create(
+        kube,
+        "costprofiles",
+        namespace,
+        "h100",
+        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
+    )
     ip_a, ip_b = new_ip(), new_ip()
     w.vllm_pod("vllm-a", namespace, ip_a, "llama-3-8b", gpus=4)
     w.vllm_pod("vllm-b", namespace, ip_b, "qwen2.5-7b", gpus=2)
@@ -83,9 +95,17 @@ def test_worked_example_ownership_mode(installed: None, kube: KubeClient, sim: S
     assert D(str(st["gpuEfficiencyRatio"])) == D("0.75")
 
 
-def test_dead_and_garbage_endpoints_do_not_stop_the_pass(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_dead_and_garbage_endpoints_do_not_stop_the_pass(
+    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
+) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "h100", {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}})
+    create(
+        kube,
+        "costprofiles",
+        namespace,
+        "h100",
+        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
+    )
     ips = [new_ip() for _ in range(4)]
     for i, ip in enumerate(ips):
         w.vllm_pod(f"vllm-{i}", namespace, ip, f"m{i}")

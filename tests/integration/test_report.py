@@ -14,6 +14,7 @@ from kubectl_infercost.errors import ForbiddenError
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from kubectl_infercost.kube.resources import CONFIGMAPS, COST_PROFILES, TOKEN_BUDGETS, USAGE_REPORTS, Resource
+
 from .conftest import run_cli
 from .identities import grant_cluster_role, user_kubeconfig
 
@@ -118,7 +119,9 @@ REPORT_STATUS: dict[str, Any] = {
     "accountingSince": "2026-04-18T09:00:00Z",
     "history": HISTORY,
     "lastUpdated": "2026-04-20T10:15:00Z",
-    "conditions": [{"type": "Ready", "status": "True", "reason": "Accounted", "lastTransitionTime": "2026-04-20T10:15:00Z"}],
+    "conditions": [
+        {"type": "Ready", "status": "True", "reason": "Accounted", "lastTransitionTime": "2026-04-20T10:15:00Z"}
+    ],
 }
 BUDGET_STATUS: dict[str, Any] = {
     "currentSpendUSD": D("412.345678"),
@@ -127,7 +130,12 @@ BUDGET_STATUS: dict[str, Any] = {
     "periodEnd": "2026-04-20T10:15:00Z",
     "lastUpdated": "2026-04-20T10:15:00Z",
     "conditions": [
-        {"type": "BudgetOK", "status": "False", "reason": "OverThreshold", "lastTransitionTime": "2026-04-20T10:15:00Z"},
+        {
+            "type": "BudgetOK",
+            "status": "False",
+            "reason": "OverThreshold",
+            "lastTransitionTime": "2026-04-20T10:15:00Z",
+        },
         {
             "type": "BudgetWarning",
             "status": "True",
@@ -135,12 +143,19 @@ BUDGET_STATUS: dict[str, Any] = {
             "message": "82.5% of $500.00 spent (warning at 80%)",
             "lastTransitionTime": "2026-04-20T10:15:00Z",
         },
-        {"type": "BudgetExceeded", "status": "False", "reason": "WithinLimit", "lastTransitionTime": "2026-04-20T10:15:00Z"},
+        {
+            "type": "BudgetExceeded",
+            "status": "False",
+            "reason": "WithinLimit",
+            "lastTransitionTime": "2026-04-20T10:15:00Z",
+        },
     ],
 }
 
 
-def create(kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]) -> None:
+def create(
+    kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]
+) -> None:
     body = {"apiVersion": API, "kind": resource.kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
     kube.request("POST", resource.collection(ns), body=body)
     kube.merge_patch(resource.item(name, ns) + "/status", {"status": status})
@@ -453,3 +468,13 @@ def test_read_only_identity(world: str, small_world: str, kube: KubeClient, tmp_
     result = run_cli("--kubeconfig", str(config), "report", "-A")
     assert result.returncode == 0, result.stderr
     assert "NAMESPACE" in result.stdout.splitlines()[1]
+
+
+def test_invalid_object_is_skipped_with_a_warning(world: str, kube: KubeClient) -> None:
+    # The CRD schema has no minimum on status token counts; the client's validation does.
+    create(kube, USAGE_REPORTS, world, "broken", {"costProfileRef": "h100-node-01"}, {"inputTokens": -5})
+    result = run_cli("report", "-n", world, "-o", "json")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: skipping UsageReport {world}/broken: status.inputTokens: " in result.stderr
+    doc = json.loads(result.stdout, parse_float=Decimal)
+    assert [r["name"] for r in doc["usageReports"]] == ["engineering-daily"]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from kubectl_infercost.kube.client import KubeClient
+from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
 from testenv.simpod import make_node, make_pod
 
@@ -52,8 +54,15 @@ class World:
 
     def add_exporter(self, ip: str, gpu_count: int = 8) -> None:
         self.exporter_ip = ip
-        make_pod(self.kube, f"dcgm-{self.node}", self.namespace, ip, node=self.node,
-                 labels={"app": "nvidia-dcgm-exporter"}, started=STARTED)
+        make_pod(
+            self.kube,
+            f"dcgm-{self.node}",
+            self.namespace,
+            ip,
+            node=self.node,
+            labels={"app": "nvidia-dcgm-exporter"},
+            started=STARTED,
+        )
         self.gpus = [metricsgen.Gpu(i, f"GPU-{self.node}-{i}", 500.0, 0) for i in range(gpu_count)]
         self.write_dcgm()
 
@@ -66,12 +75,28 @@ class World:
         self.write_dcgm()
 
     def vllm_pod(self, name: str, namespace: str, ip: str, model: str, gpus: int = 0, started: str = STARTED) -> None:
-        make_pod(self.kube, name, namespace, ip, node=self.node, labels={"infercost.ai/model": model},
-                 gpus=gpus, started=started)
+        make_pod(
+            self.kube,
+            name,
+            namespace,
+            ip,
+            node=self.node,
+            labels={"infercost.ai/model": model},
+            gpus=gpus,
+            started=started,
+        )
 
     def llamacpp_pod(self, name: str, namespace: str, ip: str, model: str, started: str = STARTED) -> None:
-        make_pod(self.kube, name, namespace, ip, node=self.node, labels={"infercost.ai/model": model},
-                 annotations={"infercost.ai/backend": "llamacpp"}, started=started)
+        make_pod(
+            self.kube,
+            name,
+            namespace,
+            ip,
+            node=self.node,
+            labels={"infercost.ai/model": model},
+            annotations={"infercost.ai/backend": "llamacpp"},
+            started=started,
+        )
 
 
 def new_world(kube: KubeClient, sim: Sim, namespace: str) -> World:
@@ -81,9 +106,34 @@ def new_world(kube: KubeClient, sim: Sim, namespace: str) -> World:
 
 
 def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
+    """One pass through the real CLI; afterwards every report of the namespace must keep the §7 invariants."""
     out = run_cli("reconcile", "-n", namespace, "--now", now, *extra)
     assert out.returncode == 0, out.stderr + out.stdout
+    with KubeClient(load_config()) as kube:
+        for obj in kube.list_items(f"{GROUP}/namespaces/{namespace}/usagereports"):
+            check_invariants(obj.get("status") or {})
     return {"stdout": out.stdout, "stderr": out.stderr}
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value if value is not None else 0))
+
+
+def check_invariants(status: dict[str, Any]) -> None:
+    """§7: Σ byModel + idle = total = Σ byNamespace + idle; tokens likewise; nothing negative; $/1M consistent."""
+    for period in [status, *status.get("history", [])]:
+        if "estimatedCostUSD" not in period:
+            continue
+        models, namespaces = period.get("byModel", []), period.get("byNamespace", [])
+        idle, total = _d(period.get("idleCostUSD")), _d(period["estimatedCostUSD"])
+        assert sum((_d(m["estimatedCostUSD"]) for m in models), Decimal(0)) + idle == total, period
+        assert sum((_d(n["estimatedCostUSD"]) for n in namespaces), Decimal(0)) + idle == total, period
+        tokens = period.get("inputTokens", 0) + period.get("outputTokens", 0)
+        assert sum(m.get("inputTokens", 0) + m.get("outputTokens", 0) for m in models) == tokens
+        assert sum(n.get("tokenCount", 0) for n in namespaces) == tokens
+        assert all(_d(m["estimatedCostUSD"]) >= 0 for m in models) and idle >= 0 and total >= 0
+        expected = (total / tokens * 1_000_000).quantize(Decimal("0.000001")) if tokens else Decimal(0)
+        assert _d(period.get("costPerMillionTokens")) == expected, period
 
 
 def dump(obj: Any) -> str:
