@@ -1,6 +1,8 @@
 # kubectl-infercost: `make demo` runs the whole story on the local cluster, `make test` runs every tier.
 PYTHON ?= python3
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
+# The interpreter's scripts directory first: kubectl finds the plugin (kubectl-infercost) there, and the tools.
+export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
 
 .PHONY: help setup test-binaries lint typecheck imports unit integration validator test demo bench clean
 

@@ -94,14 +94,23 @@ def reconcile(
         signal.signal(signal.SIGTERM, stop)
     with opts.client() as client:
         namespace = opts.target_namespace(client.config)
-        catalog = resolve_catalog(client, namespace or client.config.namespace, pricing_file,
-                                  warn=lambda m: click.echo(f"warning: {m}", err=True))
+        catalog = resolve_catalog(
+            client,
+            namespace or client.config.namespace,
+            pricing_file,
+            warn=lambda m: click.echo(f"warning: {m}", err=True),
+        )
         show_progress = not quiet and sys.stderr.isatty()
         while True:
             now = parse_instant(now_text) if now_text else datetime.now(UTC).replace(microsecond=0)
             pass_opts = PassOptions(
-                now=now, namespace=namespace, catalog=catalog, concurrency=concurrency, scrape_timeout=timeout,
-                max_bytes=max_scrape_bytes, dry_run=dry_run,
+                now=now,
+                namespace=namespace,
+                catalog=catalog,
+                concurrency=concurrency,
+                scrape_timeout=timeout,
+                max_bytes=max_scrape_bytes,
+                dry_run=dry_run,
             )
             summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
             if show_progress:

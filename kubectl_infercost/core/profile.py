@@ -23,7 +23,9 @@ class DcgmOutcome:
     owners: dict[tuple[str, str], int] = field(default_factory=dict)  # (namespace, pod) -> GPUs (pod mapping)
 
 
-def profile_status(spec: CostProfileSpec, old: CostProfileStatus, dcgm: DcgmOutcome, now: datetime) -> CostProfileStatus:
+def profile_status(
+    spec: CostProfileSpec, old: CostProfileStatus, dcgm: DcgmOutcome, now: datetime
+) -> CostProfileStatus:
     readings = [g for g in dcgm.gpus if (g.power_w is not None and g.power_w > 0) or g.energy_mj]
     hourly = hourly_figures(spec, now, readings)
     source = hourly.power_source
@@ -33,9 +35,17 @@ def profile_status(spec: CostProfileSpec, old: CostProfileStatus, dcgm: DcgmOutc
     if dcgm.exporters == 0:
         state = ("False", "DCGMNotFound", f"no dcgm-exporter pod on the profile's nodes; using {tdp_note}")
     elif len(dcgm.failed) == dcgm.exporters:
-        state = ("False", "DCGMScrapeError", f"every dcgm-exporter scrape failed ({'; '.join(dcgm.failed)}); using {tdp_note}")
+        state = (
+            "False",
+            "DCGMScrapeError",
+            f"every dcgm-exporter scrape failed ({'; '.join(dcgm.failed)}); using {tdp_note}",
+        )
     elif not readings:
-        state = ("Unknown", "DCGMNoReadings", f"{dcgm.exporters} exporter(s) answered with no GPU readings; using {tdp_note}")
+        state = (
+            "Unknown",
+            "DCGMNoReadings",
+            f"{dcgm.exporters} exporter(s) answered with no GPU readings; using {tdp_note}",
+        )
     else:
         what = "energy counters" if source == "DCGMEnergy" else "power readings"
         state = ("True", "DCGMHealthy", f"{len(readings)} GPU(s) at {round6(hourly.power_watts):f} W from DCGM {what}")

@@ -30,7 +30,9 @@ def scrape_one(client: KubeClient, endpoint: Endpoint, timeout: float, max_bytes
     try:
         status, body = client.stream_get(path, timeout=timeout, max_bytes=max_bytes)
     except ApiError as exc:
-        return ScrapeResult(endpoint, None, str(exc).removeprefix(f"cannot reach the Kubernetes API at {client.server}: "))
+        return ScrapeResult(
+            endpoint, None, str(exc).removeprefix(f"cannot reach the Kubernetes API at {client.server}: ")
+        )
     if status != 200:
         snippet = body.decode("utf-8", "replace").strip().splitlines()[:1]
         return ScrapeResult(endpoint, None, f"HTTP {status}{': ' + snippet[0][:120] if snippet else ''}")

@@ -35,7 +35,9 @@ def spec(**extra: object) -> UsageReportSpec:
     return UsageReportSpec.model_validate({"costProfileRef": "h100", **extra})
 
 
-def pod(uid: str, ns: str, model: str, tokens: tuple[int, int] | None, gpus: int = 0, started: datetime | None = None) -> PodObservation:
+def pod(
+    uid: str, ns: str, model: str, tokens: tuple[int, int] | None, gpus: int = 0, started: datetime | None = None
+) -> PodObservation:
     series = None if tokens is None else {model: tokens}
     return PodObservation(uid, ns, f"pod-{uid}", model, started or T0 - timedelta(days=1), gpus, series)
 
@@ -44,9 +46,7 @@ def gpus(energy_mj: int, power: str | None = "500") -> list[GpuEnergy]:
     return [GpuEnergy(f"GPU-{i}", "node-1", energy_mj, None if power is None else D(power)) for i in range(8)]
 
 
-def run(
-    s: UsageReportSpec, steps: list[tuple[datetime, list[PodObservation], list[GpuEnergy]]]
-) -> UsageReportStatus:
+def run(s: UsageReportSpec, steps: list[tuple[datetime, list[PodObservation], list[GpuEnergy]]]) -> UsageReportStatus:
     status = UsageReportStatus()
     for now, pods, g in steps:
         status = advance(s, status, PROFILE.model_copy(), now, pods, g, None).status
@@ -69,10 +69,17 @@ def test_worked_example_token_mode() -> None:
     st = run(
         spec(),
         [
-            (T0, [pod("a", "team-a", "llama-3-8b", (1_000, 500)), pod("b", "team-b", "qwen2.5-7b", (0, 0))], gpus(10**10)),
+            (
+                T0,
+                [pod("a", "team-a", "llama-3-8b", (1_000, 500)), pod("b", "team-b", "qwen2.5-7b", (0, 0))],
+                gpus(10**10),
+            ),
             (
                 T1,
-                [pod("a", "team-a", "llama-3-8b", (601_000, 200_500)), pod("b", "team-b", "qwen2.5-7b", (100_000, 100_000))],
+                [
+                    pod("a", "team-a", "llama-3-8b", (601_000, 200_500)),
+                    pod("b", "team-b", "qwen2.5-7b", (100_000, 100_000)),
+                ],
                 gpus(10**10 + 1_800_000_000),
             ),
         ],
@@ -80,7 +87,10 @@ def test_worked_example_token_mode() -> None:
     rows = {(m.namespace, m.model): m for m in st.by_model}
     assert rows[("team-a", "llama-3-8b")].estimated_cost_usd == D("7.055342")
     assert rows[("team-b", "qwen2.5-7b")].estimated_cost_usd == D("1.763836")
-    assert (rows[("team-a", "llama-3-8b")].input_tokens, rows[("team-a", "llama-3-8b")].output_tokens) == (600_000, 200_000)
+    assert (rows[("team-a", "llama-3-8b")].input_tokens, rows[("team-a", "llama-3-8b")].output_tokens) == (
+        600_000,
+        200_000,
+    )
     assert st.estimated_cost_usd == D("8.819178")
     assert st.idle_cost_usd == 0
     assert st.cost_per_million_tokens == D("8.819178")
@@ -99,7 +109,10 @@ def test_worked_example_ownership_mode() -> None:
             (T0, [pod("a", "team-a", "llama-3-8b", (0, 0), 4), pod("b", "team-b", "qwen2.5-7b", (0, 0), 2)], gpus(0)),
             (
                 T1,
-                [pod("a", "team-a", "llama-3-8b", (600_000, 200_000), 4), pod("b", "team-b", "qwen2.5-7b", (100_000, 100_000), 2)],
+                [
+                    pod("a", "team-a", "llama-3-8b", (600_000, 200_000), 4),
+                    pod("b", "team-b", "qwen2.5-7b", (100_000, 100_000), 2),
+                ],
                 gpus(1_800_000_000),
             ),
         ],
@@ -169,7 +182,9 @@ def test_dead_exporter_falls_back_to_power_then_tdp() -> None:
     st = run(spec(), [(T0, [], gpus(0)), (T1, [], [])])
     assert st.energy_kwh == D("5.600000")
     # with power only (no counter at one end): trapezoid of 500 W and 300 W = 400 W x 8 x 1 h = 3.2 kWh
-    st2 = run(spec(), [(T0, [], gpus(0, "500")), (T1, [], [GpuEnergy(f"GPU-{i}", "n", None, D(300)) for i in range(8)])])
+    st2 = run(
+        spec(), [(T0, [], gpus(0, "500")), (T1, [], [GpuEnergy(f"GPU-{i}", "n", None, D(300)) for i in range(8)])]
+    )
     assert st2.energy_kwh == D("3.200000")
 
 
