@@ -67,21 +67,22 @@ class Sim:
         tmp.replace(target)
         return target
 
-    def set_status(self, ip: str, port: int, status: int | None, path: str = "/metrics") -> None:
-        side = self.path(ip, port, path).with_name(self.path(ip, port, path).name + ".status")
+    def _sidecar(self, ip: str, port: int, path: str, suffix: str, value: float | None) -> None:
+        target = self.path(ip, port, path)
+        side = target.with_name(target.name + suffix)
         side.parent.mkdir(parents=True, exist_ok=True)
-        if status is None:
+        if value is None:
             side.unlink(missing_ok=True)
         else:
-            side.write_text(f"{status}\n")
+            side.write_text(f"{value}\n")
+
+    def set_status(self, ip: str, port: int, status: int | None, path: str = "/metrics") -> None:
+        """Make the endpoint answer with this HTTP status (None: back to normal)."""
+        self._sidecar(ip, port, path, ".status", status)
 
     def set_delay(self, ip: str, port: int, seconds: float | None, path: str = "/metrics") -> None:
-        side = self.path(ip, port, path).with_name(self.path(ip, port, path).name + ".delay")
-        side.parent.mkdir(parents=True, exist_ok=True)
-        if seconds is None:
-            side.unlink(missing_ok=True)
-        else:
-            side.write_text(f"{seconds}\n")
+        """Make the endpoint wait this long before answering (None: no delay)."""
+        self._sidecar(ip, port, path, ".delay", seconds)
 
     def clear(self, ip: str) -> None:
         shutil.rmtree(self.root / ip, ignore_errors=True)

@@ -11,7 +11,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .conftest import Sim
-from .world import check_invariants, create, new_world, status_of, worked_profile
+from .world import check_invariants, create, new_world, status_of
 
 
 @pytest.mark.parametrize("writers", [2, 4])
@@ -24,10 +24,10 @@ def test_parallel_reconcilers_count_every_token_once(
     writers: int,  # type: ignore[no-untyped-def]
 ) -> None:
     w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "h100", worked_profile())
+    w.pool_profile()
     ips = [new_ip(), new_ip()]
     for i, ip in enumerate(ips):
-        w.vllm_pod(f"vllm-{i}", namespace, ip, f"m{i}")
+        w.inference_pod(f"vllm-{i}", namespace, ip, f"m{i}")
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
     counters = [0, 0]
     steps = 5

@@ -21,17 +21,11 @@ def _report(kube: KubeClient, ns: str, namespaces: list[str], **extra: object) -
 def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
-    create(
-        kube,
-        "costprofiles",
-        namespace,
-        "h100",
-        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
-    )
+    w.pool_profile()
     team_a, team_b = f"{namespace}-a", f"{namespace}-b"
     ip_a, ip_b = new_ip(), new_ip()
-    w.vllm_pod("vllm-a", team_a, ip_a, "llama-3-8b")
-    w.llamacpp_pod("llama-b", team_b, ip_b, "qwen2.5-7b")
+    w.inference_pod("vllm-a", team_a, ip_a, "llama-3-8b")
+    w.inference_pod("llama-b", team_b, ip_b, "qwen2.5-7b", backend="llamacpp")
     _report(kube, namespace, [team_a, team_b])
     sim.write(ip_a, 8000, metricsgen.vllm("llama-3-8b", 1_000_000, 400_000))
     sim.write(ip_b, 8080, metricsgen.llamacpp(50_000, 20_000))
@@ -68,16 +62,10 @@ def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, 
 def test_worked_example_ownership_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
-    create(
-        kube,
-        "costprofiles",
-        namespace,
-        "h100",
-        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
-    )
+    w.pool_profile()
     ip_a, ip_b = new_ip(), new_ip()
-    w.vllm_pod("vllm-a", namespace, ip_a, "llama-3-8b", gpus=4)
-    w.vllm_pod("vllm-b", namespace, ip_b, "qwen2.5-7b", gpus=2)
+    w.inference_pod("vllm-a", namespace, ip_a, "llama-3-8b", gpus=4)
+    w.inference_pod("vllm-b", namespace, ip_b, "qwen2.5-7b", gpus=2)
     _report(kube, namespace, [namespace])
     sim.write(ip_a, 8000, metricsgen.vllm("llama-3-8b", 0, 0))
     sim.write(ip_b, 8000, metricsgen.vllm("qwen2.5-7b", 0, 0))
@@ -99,16 +87,10 @@ def test_dead_and_garbage_endpoints_do_not_stop_the_pass(
     installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
 ) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
-    create(
-        kube,
-        "costprofiles",
-        namespace,
-        "h100",
-        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
-    )
+    w.pool_profile()
     ips = [new_ip() for _ in range(4)]
     for i, ip in enumerate(ips):
-        w.vllm_pod(f"vllm-{i}", namespace, ip, f"m{i}")
+        w.inference_pod(f"vllm-{i}", namespace, ip, f"m{i}")
         sim.write(ip, 8000, metricsgen.vllm(f"m{i}", 0, 0))
     _report(kube, namespace, [namespace])
     reconcile(namespace, T0)

@@ -62,17 +62,11 @@ def test_two_reports_on_one_profile_each_account_their_scope(
     installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
 ) -> None:  # type: ignore[no-untyped-def]
     w = new_world(kube, sim, namespace)
-    create(
-        kube,
-        "costprofiles",
-        namespace,
-        "h100",
-        {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}},
-    )
+    w.pool_profile()
     ns_a, ns_b = f"{namespace}-a", f"{namespace}-b"
     ip_a, ip_b = new_ip(), new_ip()
-    w.vllm_pod("a", ns_a, ip_a, "ma")
-    w.vllm_pod("b", ns_b, ip_b, "mb")
+    w.inference_pod("a", ns_a, ip_a, "ma")
+    w.inference_pod("b", ns_b, ip_b, "mb")
     create(kube, "usagereports", namespace, "team-a", {"costProfileRef": "h100", "namespaces": [ns_a]})
     create(
         kube,

@@ -74,28 +74,31 @@ class World:
         self.gpus = [metricsgen.Gpu(g.index, g.uuid, power_w, energy_mj_each, g.pod, g.namespace) for g in self.gpus]
         self.write_dcgm()
 
-    def vllm_pod(self, name: str, namespace: str, ip: str, model: str, gpus: int = 0, started: str = STARTED) -> None:
+    def inference_pod(
+        self, name: str, namespace: str, ip: str, model: str, *, backend: str | None = None, gpus: int = 0
+    ) -> None:
+        annotations = {"infercost.ai/backend": backend} if backend else {}
+        labels = {"infercost.ai/model": model}
         make_pod(
             self.kube,
             name,
             namespace,
             ip,
             node=self.node,
-            labels={"infercost.ai/model": model},
+            labels=labels,
+            annotations=annotations,
             gpus=gpus,
-            started=started,
+            started=STARTED,
         )
 
-    def llamacpp_pod(self, name: str, namespace: str, ip: str, model: str, started: str = STARTED) -> None:
-        make_pod(
+    def pool_profile(self, name: str = "h100") -> None:
+        """The worked-example CostProfile, selecting this world's node only."""
+        create(
             self.kube,
+            "costprofiles",
+            self.namespace,
             name,
-            namespace,
-            ip,
-            node=self.node,
-            labels={"infercost.ai/model": model},
-            annotations={"infercost.ai/backend": "llamacpp"},
-            started=started,
+            {**worked_profile(), "nodeSelector": {"infercost.test/pool": self.namespace}},
         )
 
 
