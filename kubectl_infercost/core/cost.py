@@ -13,12 +13,17 @@ from .periods import hours_between
 
 
 def amortization_end(spec: CostProfileSpec) -> date | None:
-    """The day amortization stops: inServiceDate + amortizationYears (None when no in-service date)."""
+    """The day amortization stops: inServiceDate + amortizationYears (calendar years, then days for a fraction)."""
     hw = spec.hardware
     if hw.in_service_date is None:
         return None
-    days = hw.amortization_years * Decimal("365.25")
-    return hw.in_service_date + timedelta(days=int(days))
+    whole = int(hw.amortization_years)
+    start = hw.in_service_date
+    try:
+        end = start.replace(year=start.year + whole)
+    except ValueError:  # 29 February in a year that has none
+        end = start.replace(year=start.year + whole, day=28)
+    return end + timedelta(days=int((hw.amortization_years - whole) * Decimal("365.25")))
 
 
 def amortization_per_hour(spec: CostProfileSpec) -> Decimal:
