@@ -42,9 +42,7 @@ def bundled_text() -> str:
     try:
         return resources.files("kubectl_infercost").joinpath(BUNDLED_RESOURCE).read_text(encoding="utf-8")
     except OSError as exc:
-        raise InvalidDataError(
-            f"bundled price catalog {BUNDLED_RESOURCE} is missing from the package: {exc}"
-        ) from exc
+        raise InvalidDataError(f"bundled price catalog {BUNDLED_RESOURCE} is missing from the package: {exc}") from exc
 
 
 def load_catalog(path: str | None = None) -> PriceCatalog:
@@ -88,20 +86,13 @@ def resolve_catalog(
         from .kube.resources import CONFIGMAPS
 
         try:
-            cm = client.get(
-                CONFIGMAPS.item(CONFIGMAP_NAME, namespace), what=f"get ConfigMap {CONFIGMAP_NAME}"
-            )
+            cm = client.get(CONFIGMAPS.item(CONFIGMAP_NAME, namespace), what=f"get ConfigMap {CONFIGMAP_NAME}")
         except NotFoundError:
             cm = None
         except ForbiddenError:
             cm = None
             if warn is not None:
-                warn(
-                    f"cannot read ConfigMap {namespace}/{CONFIGMAP_NAME} (forbidden): "
-                    "using the bundled price catalog"
-                )
+                warn(f"cannot read ConfigMap {namespace}/{CONFIGMAP_NAME} (forbidden): using the bundled price catalog")
         if cm is not None:
-            return catalog_from_configmap(
-                cm.get("data") or {}, source=f"ConfigMap {namespace}/{CONFIGMAP_NAME}"
-            )
+            return catalog_from_configmap(cm.get("data") or {}, source=f"ConfigMap {namespace}/{CONFIGMAP_NAME}")
     return load_catalog(None)

@@ -11,12 +11,12 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
 
-from ..errors import InvalidDataError, UsageError
+from ..errors import InferCostError, InvalidDataError, UsageError
 from .common import GlobalOptions, global_options, pass_options
 
 if TYPE_CHECKING:
@@ -56,34 +56,81 @@ def export() -> None:
 
 
 @export.command("focus")
-@click.option("--period", metavar="LABEL", callback=_period,
-              help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="Only periods overlapping [from, to) (UTC dates).")
-@click.option("--to", "end", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-              help="End of the --from/--to window, exclusive (UTC date).")
-@click.option("--include-open/--closed-only", default=True, show_default=True,
-              help="Export the current (open) period of each report, ending at its last accounting time.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True,
-              help="Output format (parquet needs --out or --output-dir).")
-@click.option("--focus-version", type=click.Choice(["1.0", "1.1", "1.2", "1.3"]), default="1.3",
-              show_default=True, help="FOCUS version profile of the columns.")
-@click.option("--columns", "--layout", "columns", type=click.Choice(["infercost-v1"]),
-              help="The legacy 44-column layout of the old exporter (NOT FOCUS-conformant).")
+@click.option(
+    "--period",
+    metavar="LABEL",
+    callback=_period,
+    help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Only periods overlapping [from, to) (UTC dates).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="End of the --from/--to window, exclusive (UTC date).",
+)
+@click.option(
+    "--include-open/--closed-only",
+    default=True,
+    show_default=True,
+    help="Export the current (open) period of each report, ending at its last accounting time.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+    help="Output format (parquet needs --out or --output-dir).",
+)
+@click.option(
+    "--focus-version",
+    type=click.Choice(["1.0", "1.1", "1.2", "1.3"]),
+    default="1.3",
+    show_default=True,
+    help="FOCUS version profile of the columns.",
+)
+@click.option(
+    "--columns",
+    "--layout",
+    "columns",
+    type=click.Choice(["infercost-v1"]),
+    help="The legacy 44-column layout of the old exporter (NOT FOCUS-conformant).",
+)
 @click.option("--out", metavar="FILE", help="Write to FILE atomically instead of stdout ('-' = stdout).")
-@click.option("--output-dir", metavar="DIR",
-              help="Write Hive-style partitions DIR/version=<layout>/year=YYYY/month=MM/part-00000.<ext>.")
+@click.option(
+    "--output-dir",
+    metavar="DIR",
+    help="Write Hive-style partitions DIR/version=<layout>/year=YYYY/month=MM/part-00000.<ext>.",
+)
 @click.option("--region", metavar="ID", help="RegionId of every row (e.g. us-east-1-prod).")
 @click.option("--region-name", metavar="NAME", help="RegionName (default: the --region value).")
 @click.option("--billing-account-id", metavar="ID", help="BillingAccountId (default: the kube-context's cluster).")
 @click.option("--billing-account-name", metavar="NAME", help="BillingAccountName (default: the account id).")
-@click.option("--provider-name", default="Self-Hosted", show_default=True, metavar="NAME",
-              help="ProviderName, PublisherName, InvoiceIssuerName, ServiceProviderName, HostProviderName.")
-@click.option("--tag-label", "tag_labels", multiple=True, metavar="KEY",
-              help="Copy this namespace label into Tags (repeatable).")
+@click.option(
+    "--provider-name",
+    default="Self-Hosted",
+    show_default=True,
+    metavar="NAME",
+    help="ProviderName, PublisherName, InvoiceIssuerName, ServiceProviderName, HostProviderName.",
+)
+@click.option(
+    "--tag-label", "tag_labels", multiple=True, metavar="KEY", help="Copy this namespace label into Tags (repeatable)."
+)
 @click.option("--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace label keys copied into Tags.")
-@click.option("--compare-to", callback=_compare_to, metavar="PROVIDER/MODEL",
-              help="Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).")
+@click.option(
+    "--compare-to",
+    callback=_compare_to,
+    metavar="PROVIDER/MODEL",
+    help="Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).",
+)
 @click.option("--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled).")
 @global_options
 @pass_options
@@ -145,15 +192,16 @@ def focus(
         selection=selection,
     )
     with opts.client() as client:
-        sources, ns_labels, catalog = _read(client, namespace, labels, pricing_file, config.namespace)
+        sources, ns_labels, catalog = _read(client, namespace, labels, pricing_file, opts.namespace or config.namespace)
     if ns_labels:
         options = dataclasses.replace(options, namespace_labels=ns_labels)
     rows = build_rows(sources, catalog, options)
     count = _write(fmt, options, rows, out, output_dir)
     if count == 0:
         scope = f"namespace {namespace}" if namespace else "all namespaces"
-        click.echo(f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); wrote the header only",
-                   err=True)
+        click.echo(
+            f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); wrote the header only", err=True
+        )
 
 
 def _read(
@@ -179,13 +227,13 @@ def _read(
             try:
                 profile = CostProfile.model_validate(item)
             except ValidationError as exc:
-                click.echo(f"warning: CostProfile {meta.get('namespace')}/{meta.get('name')} ignored: "
-                           f"{_first_error(exc)}", err=True)
+                click.echo(
+                    f"warning: CostProfile {meta.get('namespace')}/{meta.get('name')} ignored: {_first_error(exc)}",
+                    err=True,
+                )
                 continue
             profiles[(profile.metadata.namespace or "", profile.metadata.name)] = profile
-    sources = [
-        (r, profiles.get((r.metadata.namespace or "", r.spec.cost_profile_ref))) for r in reports
-    ]
+    sources = [(r, profiles.get((r.metadata.namespace or "", r.spec.cost_profile_ref))) for r in reports]
     ns_labels: dict[str, dict[str, str]] = {}
     if labels and reports:
         for item in client.list_items(NAMESPACES.collection(), what="list Namespaces"):
@@ -222,12 +270,18 @@ def _write(fmt: str, options: ExportOptions, rows: Iterator[Row], out: str | Non
     from ..output.focus_writers import write, write_file, write_partitions
 
     layout = options.layout
-    if output_dir is not None:
-        counts = write_partitions(output_dir, fmt, layout, rows, created=datetime.now(UTC))
-        for path, n in counts.items():
-            click.echo(f"wrote {n} rows to {path}", err=True)
-        return sum(counts.values())
-    if out is not None:
-        return write_file(fmt, out, layout, rows)
+    try:
+        if output_dir is not None:
+            counts = write_partitions(output_dir, fmt, layout, rows, created=datetime.now(UTC))
+            for path, n in counts.items():
+                click.echo(f"wrote {n} rows to {path}", err=True)
+            return sum(counts.values())
+        if out is not None:
+            return write_file(fmt, out, layout, rows)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        target = output_dir if output_dir is not None else out
+        raise InferCostError(f"cannot write {target}: {exc.strerror or exc}") from exc
     with _stdout_text() as stream:
         return write(fmt, stream, layout, rows)

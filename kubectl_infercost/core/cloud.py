@@ -185,10 +185,7 @@ def cloud_cost(entry: PriceEntry, input_tokens: int, output_tokens: int) -> Deci
     _check_tokens(input_tokens, output_tokens)
     with localcontext() as ctx:
         ctx.prec = _PREC
-        total = (
-            Decimal(input_tokens) * entry.input_per_million
-            + Decimal(output_tokens) * entry.output_per_million
-        )
+        total = Decimal(input_tokens) * entry.input_per_million + Decimal(output_tokens) * entry.output_per_million
         return total / MILLION
 
 
@@ -209,9 +206,7 @@ def compare(
             ctx.prec = _PREC
             savings = cloud - onprem_cost
         percent = Decimal(0) if cloud == 0 else savings / cloud * 100
-        result.append(
-            Comparison(entry.provider, entry.model, entry.tier, cloud, onprem_cost, savings, percent, entry)
-        )
+        result.append(Comparison(entry.provider, entry.model, entry.tier, cloud, onprem_cost, savings, percent, entry))
     return result
 
 
@@ -242,9 +237,7 @@ def break_even_tokens_per_day(
         return max(0, int(tokens.to_integral_value(rounding=ROUND_CEILING)))
 
 
-def cheapest(
-    catalog: PriceCatalog | Iterable[PriceEntry], input_tokens: int, output_tokens: int
-) -> PriceEntry | None:
+def cheapest(catalog: PriceCatalog | Iterable[PriceEntry], input_tokens: int, output_tokens: int) -> PriceEntry | None:
     """The entry with the lowest cloud cost for this token mix (ties: provider, model, tier), or None."""
     entries = catalog.entries if isinstance(catalog, PriceCatalog) else tuple(catalog)
     best: tuple[Decimal, tuple[str, str, str]] | None = None

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from ..errors import InvalidDataError, UsageError
 from ..models import CostProfile, PeriodFigures, UsageReport
@@ -203,8 +204,7 @@ class PeriodSelection:
             raise UsageError("--from must be before --to")
 
 
-@dataclass(frozen=True)
-class Slice:
+class Slice(NamedTuple):
     """The part of one period inside one UTC calendar month (most periods have exactly one)."""
 
     label: str
@@ -214,8 +214,8 @@ class Slice:
     billing_end: datetime
     seconds: int  # length of this slice
     total_seconds: int  # length of the whole period
-    index: int  # position among the period's slices
-    count: int
+    part: int  # position among the period's slices
+    parts: int  # how many slices the period has
     is_open: bool
 
 
@@ -258,13 +258,16 @@ def slices_of(figures: PeriodFigures, is_open: bool, where: str) -> list[Slice]:
         if figures.estimated_cost_usd or figures.input_tokens or figures.output_tokens:
             raise InvalidDataError(f"{where}: periodEnd is not after periodStart but the period holds usage")
         return []
+    month = _month_start(start)
+    boundary = _next_month(month)
+    total = int((end - start).total_seconds())
+    if end <= boundary:  # the common case: one month
+        return [Slice(figures.period, start, end, month, boundary, total, total, 0, 1, is_open)]
     cuts = [start]
-    boundary = _next_month(start)
     while boundary < end:
         cuts.append(boundary)
         boundary = _next_month(boundary)
     cuts.append(end)
-    total = int((end - start).total_seconds())
     count = len(cuts) - 1
     return [
         Slice(

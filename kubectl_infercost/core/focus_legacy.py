@@ -55,7 +55,8 @@ def _catalog_entry(catalog: PriceCatalog | None, provider: str, model: str) -> P
         return None
     matching = [e for e in catalog.entries if e.provider == provider and e.model == model]
     standard = [e for e in matching if e.tier == "standard"]
-    return (standard or matching or [None])[0]
+    chosen = standard or matching
+    return chosen[0] if chosen else None
 
 
 def legacy_rows(
@@ -86,8 +87,8 @@ def legacy_rows(
     )
     best = _best(figures.cloud_comparison)
     entry = _catalog_entry(catalog, best.provider, best.model) if best is not None else None
-    head = (cps, cpe, bps, bpe, "USD", "On-Prem AI Inference", "AI and Machine Learning", "InferCost")
-    head += ("Self-Hosted", "Self-Hosted")
+    head = (cps, cpe, bps, bpe, "USD", "On-Prem AI Inference", "AI and Machine Learning")
+    head_names = ("InferCost", "Self-Hosted", "Self-Hosted")
 
     def cloud(cost: Decimal, in_tokens: int, out_tokens: int, rollup: bool) -> Row:
         if best is None:
@@ -99,19 +100,21 @@ def legacy_rows(
         if cloud_usd is None:
             return (clean_text(best.provider), clean_text(best.model), None, None, None)
         savings = cloud_usd - cost
-        percent = format((savings / cloud_usd * 100).quantize(_Q2, rounding=ROUND_HALF_EVEN), "f") if cloud_usd else None
+        percent = (
+            format((savings / cloud_usd * 100).quantize(_Q2, rounding=ROUND_HALF_EVEN), "f") if cloud_usd else None
+        )
         return (clean_text(best.provider), clean_text(best.model), _f4(cloud_usd), _f4(savings), percent)
 
     if not figures.by_model:
         cost = _f4(figures.estimated_cost_usd)
         tags = json.dumps({"costProfile": report.spec.cost_profile_ref}, separators=(",", ":"), ensure_ascii=False)
         yield (
-            (cost, cost, cost, cost, *head, f"{ns}/{name}", clean_text(name), "AI Inference Endpoint")
-            + (options.region_id, str(figures.input_tokens + figures.output_tokens), "Tokens", "1M Tokens")
-            + ("Usage-Based", "Usage", None, f"Inference rollup for period {label} (no model breakdown)")
-            + ("Usage-Based", None, None, ns, ns, tags, *profile_cols)
-            + (str(figures.input_tokens), str(figures.output_tokens), *physics)
-            + cloud(figures.estimated_cost_usd, figures.input_tokens, figures.output_tokens, True)
+            *(cost, cost, cost, cost, *head, *head_names, f"{ns}/{name}", clean_text(name), "AI Inference Endpoint"),
+            *(options.region_id, str(figures.input_tokens + figures.output_tokens), "Tokens", "1M Tokens"),
+            *("Usage-Based", "Usage", None, f"Inference rollup for period {label} (no model breakdown)"),
+            *("Usage-Based", None, None, ns, ns, tags, *profile_cols),
+            *(str(figures.input_tokens), str(figures.output_tokens), *physics),
+            *cloud(figures.estimated_cost_usd, figures.input_tokens, figures.output_tokens, True),
         )
         return
     for item in sorted(figures.by_model, key=lambda m: (m.namespace, m.model)):
@@ -123,10 +126,10 @@ def legacy_rows(
             ensure_ascii=False,
         )
         yield (
-            (cost, cost, cost, cost, *head, f"{ns}/{name}/{model}", clean_text(item.model))
-            + ("AI Inference Endpoint", options.region_id, str(item.input_tokens + item.output_tokens))
-            + ("Tokens", "1M Tokens", "Usage-Based", "Usage", None, f"Inference on {model} for period {label}")
-            + ("Usage-Based", clean_text(item.model), clean_text(item.model), item.namespace, item.namespace, tags)
-            + (*profile_cols, str(item.input_tokens), str(item.output_tokens), *physics)
-            + cloud(item.estimated_cost_usd, item.input_tokens, item.output_tokens, False)
+            *(cost, cost, cost, cost, *head, *head_names, f"{ns}/{name}/{model}", clean_text(item.model)),
+            *("AI Inference Endpoint", options.region_id, str(item.input_tokens + item.output_tokens)),
+            *("Tokens", "1M Tokens", "Usage-Based", "Usage", None, f"Inference on {model} for period {label}"),
+            *("Usage-Based", clean_text(item.model), clean_text(item.model), item.namespace, item.namespace, tags),
+            *(*profile_cols, str(item.input_tokens), str(item.output_tokens), *physics),
+            *cloud(item.estimated_cost_usd, item.input_tokens, item.output_tokens, False),
         )

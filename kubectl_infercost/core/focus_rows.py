@@ -1,4 +1,4 @@
-"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4), slices, the legacy layout (§4.2).
+"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4) and month slices; legacy rows: focus_legacy.
 
 PURE. The hot path works on integers in fixed units (micro = 10⁻⁶, pico = 10⁻¹²), which is both exact
 and fast:
@@ -17,16 +17,14 @@ import json
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from ..errors import InvalidDataError
-from ..models import CostProfile, ModelCost, PeriodFigures, UsageReport
-from .cloud import PriceCatalog, PriceEntry
+from ..models import CostProfile, PeriodFigures, UsageReport
+from .cloud import PriceCatalog
 from .focus import (
     UNKNOWN_MODEL,
     ExportOptions,
-    Slice,
     Source,
     build_slug_map,
     clean_text,
@@ -39,10 +37,21 @@ from .focus import (
 )
 from .focus_columns import Row
 from .focus_legacy import legacy_rows
+from .focus_pricing import (
+    MICRO,
+    PICO,
+    CloudPricer,
+    date_time,
+    div_half_even,
+    fx2,
+    fx6,
+    fx12,
+    pricer_for,
+    scaled,
+    unit_price,
+)
 
 _CTX = Context(prec=60, rounding=ROUND_HALF_EVEN)
-_MICRO = 10**6
-_PICO = 10**12
 _ZERO = Decimal(0)
 ZERO12 = "0.000000000000"
 
@@ -51,131 +60,6 @@ SERVICE_CATEGORY = "AI and Machine Learning"
 SERVICE_SUBCATEGORY = "Generative AI"
 TOKEN_UNIT = "1000000 Tokens"
 GPU_HOURS = "GPU-Hours"
-
-# ---------------------------------------------------------------------------------------------------
-# fixed-point integers
-
-
-def div_half_even(numerator: int, denominator: int) -> int:
-    """numerator ÷ denominator (denominator > 0) rounded half-even to an integer."""
-    quotient, remainder = divmod(numerator, denominator)
-    twice = 2 * remainder
-    if twice > denominator or (twice == denominator and quotient & 1):
-        quotient += 1
-    return quotient
-
-
-def fixed(value: int, scale: int) -> str:
-    """An integer count of 10⁻ˢᶜᵃˡᵉ units as fixed-point text (``fixed(7055342400000, 12)``)."""
-    if value < 0:
-        return "-" + fixed(-value, scale)
-    unit = 10**scale
-    return f"{value // unit}.{value % unit:0{scale}d}"
-
-
-def _fx12(value: int) -> str:
-    if value < 0:
-        return "-" + _fx12(-value)
-    return f"{value // _PICO}.{value % _PICO:012d}"
-
-
-def _fx6(value: int) -> str:
-    return f"{value // _MICRO}.{value % _MICRO:06d}"
-
-
-def scaled(value: Decimal, scale: int) -> int:
-    """``value`` in 10⁻ˢᶜᵃˡᵉ units, rounded half-even."""
-    num, den = value.as_integer_ratio()
-    return div_half_even(num * 10**scale, den)
-
-
-def unit_price(cost: Decimal, quantity_micro: int) -> int:
-    """cost ÷ quantity in micro-dollars, half-even, from the exact cost (no double rounding)."""
-    num, den = cost.as_integer_ratio()
-    return div_half_even(num * _PICO, den * quantity_micro)
-
-
-def date_time(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# ---------------------------------------------------------------------------------------------------
-# cloud-equivalent pricing
-
-
-class CloudPricer:
-    """The cloud-equivalent cost of a token mix: ``--compare-to`` or the cheapest catalog entry.
-
-    Same choice as :func:`~kubectl_infercost.core.cloud.cheapest` (lowest cost; ties by provider,
-    model, tier), made fast for a million rows: dominated entries are dropped up front, prices are
-    integers in a common unit, and the cost is exact (rounded half-even only if a price has more
-    than 6 decimals).
-    """
-
-    def __init__(self, entries: Sequence[PriceEntry]) -> None:
-        ordered = sorted(entries, key=lambda e: (e.provider, e.model, e.tier))
-        places = max((max(0, -_exp(e.input_per_million), -_exp(e.output_per_million)) for e in ordered), default=0)
-        self._unit = 10**places
-        scaled_entries = [
-            (scaled(e.input_per_million, places), scaled(e.output_per_million, places), e) for e in ordered
-        ]
-        front = []
-        for i, (a, b, entry) in enumerate(scaled_entries):
-            dominated = any(
-                (j < i and a2 <= a and b2 <= b) or (j > i and a2 < a and b2 < b)
-                for j, (a2, b2, _) in enumerate(scaled_entries)
-                if j != i
-            )
-            if not dominated:
-                front.append((a, b, entry))
-        self._front = front
-        self._places = places
-        self._cache: dict[tuple[int, int], tuple[PriceEntry, int] | None] = {}
-
-    def price(self, input_tokens: int, output_tokens: int) -> tuple[PriceEntry, int] | None:
-        """(entry, cloud cost in pico-dollars) for the mix, or None without a catalog."""
-        key = (input_tokens, output_tokens)
-        hit = self._cache.get(key, self)
-        if hit is not self:
-            return hit  # type: ignore[return-value]
-        best: tuple[PriceEntry, int] | None = None
-        best_value = 0
-        for a, b, entry in self._front:
-            value = input_tokens * a + output_tokens * b
-            if best is None or value < best_value:
-                best, best_value = (entry, 0), value
-        if best is not None:
-            # cost = value / 10^places / 10^6 dollars = value × 10^(6 - places) pico-dollars
-            shift = 6 - self._places
-            pico = best_value * 10**shift if shift >= 0 else div_half_even(best_value, 10**-shift)
-            best = (best[0], pico)
-        if len(self._cache) < 65536:
-            self._cache[key] = best
-        return best
-
-
-def _exp(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return exponent if isinstance(exponent, int) else 0
-
-
-def pricer_for(catalog: PriceCatalog | None, compare_to: tuple[str, str] | None) -> CloudPricer:
-    from ..errors import UsageError
-
-    entries = list(catalog.entries) if catalog is not None else []
-    if compare_to is not None:
-        provider, model = (part.casefold() for part in compare_to)
-        matching = [e for e in entries if e.provider.casefold() == provider and e.model.casefold() == model]
-        if not matching:
-            known = ", ".join(f"{e.provider}/{e.model}" for e in entries[:12])
-            raise UsageError(
-                f"--compare-to {compare_to[0]}/{compare_to[1]} is not in the price catalog"
-                + (f" (known: {known}{', ...' if len(entries) > 12 else ''})" if known else "")
-            )
-        standard = [e for e in matching if e.tier.casefold() == "standard"]
-        entries = (standard or matching)[:1]
-    return CloudPricer(entries)
-
 
 # ---------------------------------------------------------------------------------------------------
 # charges: what a period holds, before formatting
@@ -234,34 +118,41 @@ def period_charges(figures: PeriodFigures, report_namespace: str, proportional: 
     The residual is what the period holds beyond Σ byModel and idle: tokens without a per-model
     breakdown, or cost without one (a report with no breakdown at all gives one rollup charge).
     Cost residuals within the 6-dp rounding of the stored figures (10⁻⁶ per entry) are noise.
+    Under ``Proportional`` a model's idle share is ``byModel[].idleCostUSD`` (None if not recorded);
+    under ``Separate`` it is 0.
     """
     merged: dict[tuple[str, str], Charge] = {}
+    in_sum = out_sum = 0
+    cost_sum = _ZERO
     for entry in figures.by_model:
-        merged_charge = merged.get((entry.namespace, entry.model))
-        share = _share(entry, proportional)
-        cost = _nonnegative(entry.estimated_cost_usd, f"byModel {entry.model!r} estimatedCostUSD", where)
-        if merged_charge is None:
-            merged[(entry.namespace, entry.model)] = Charge(
-                MODEL, entry.namespace, entry.model, entry.input_tokens, entry.output_tokens, cost,
-                entry.gpu_hours, share,
+        cost = entry.estimated_cost_usd
+        if cost < 0:
+            raise InvalidDataError(f"{where}: byModel {entry.model!r} estimatedCostUSD is negative ({cost})")
+        share = entry.idle_cost_usd if proportional else _ZERO
+        in_sum += entry.input_tokens
+        out_sum += entry.output_tokens
+        cost_sum += cost
+        key = (entry.namespace, entry.model)
+        charge = merged.get(key)
+        if charge is None:
+            merged[key] = Charge(
+                MODEL, entry.namespace, entry.model, entry.input_tokens, entry.output_tokens, cost, entry.gpu_hours,
+                share,
             )  # fmt: skip
         else:
-            merged_charge.input_tokens += entry.input_tokens
-            merged_charge.output_tokens += entry.output_tokens
-            merged_charge.cost += cost
+            charge.input_tokens += entry.input_tokens
+            charge.output_tokens += entry.output_tokens
+            charge.cost += cost
             if entry.gpu_hours is not None:
-                merged_charge.hours = (merged_charge.hours or _ZERO) + entry.gpu_hours
-            merged_charge.idle_share = (
-                None if share is None or merged_charge.idle_share is None else merged_charge.idle_share + share
-            )
+                charge.hours = (charge.hours or _ZERO) + entry.gpu_hours
+            charge.idle_share = None if share is None or charge.idle_share is None else charge.idle_share + share
     charges = [merged[key] for key in sorted(merged)]
     total = _nonnegative(figures.estimated_cost_usd, "estimatedCostUSD", where)
     idle = _nonnegative(figures.idle_cost_usd, "idleCostUSD", where)
-    in_rest = max(0, figures.input_tokens - sum(c.input_tokens for c in charges))
-    out_rest = max(0, figures.output_tokens - sum(c.output_tokens for c in charges))
-    cost_rest = total - idle - sum((c.cost for c in charges), _ZERO)
-    noise = Decimal(len(charges) + 1).scaleb(-6)
-    if in_rest or out_rest or cost_rest > noise:
+    in_rest = max(0, figures.input_tokens - in_sum)
+    out_rest = max(0, figures.output_tokens - out_sum)
+    cost_rest = total - idle - cost_sum
+    if in_rest or out_rest or cost_rest > Decimal(len(charges) + 1).scaleb(-6):
         modelled_hours = sum((c.hours or _ZERO for c in charges), _ZERO)
         rest_hours = figures.gpu_hours - figures.idle_gpu_hours - modelled_hours
         charges.append(
@@ -274,12 +165,6 @@ def period_charges(figures: PeriodFigures, report_namespace: str, proportional: 
         hours = _nonnegative(figures.idle_gpu_hours, "idleGpuHours", where)
         charges.append(Charge(IDLE, report_namespace, None, 0, 0, idle, hours or None, None))
     return charges
-
-
-def _share(entry: ModelCost, proportional: bool) -> Decimal | None:
-    if not proportional:
-        return _ZERO
-    return entry.idle_cost_usd
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -301,9 +186,9 @@ class _Report:
         self.gpu_model = hw.gpu_model if hw is not None else None
         self.gpu_count = hw.gpu_count if hw is not None else None
         self.gpu_count_text = str(hw.gpu_count) if hw is not None else None
-        self.years_text = _fx6(scaled(hw.amortization_years, 6)) if hw is not None else None
-        self.rate_text = _fx6(scaled(el.rate_per_kwh, 6)) if el is not None else None
-        self.pue_text = _fx6(scaled(el.pue_factor if el.pue_factor > 0 else Decimal(1), 6)) if el else None
+        self.years_text = fx6(scaled(hw.amortization_years, 6)) if hw is not None else None
+        self.rate_text = fx6(scaled(el.rate_per_kwh, 6)) if el is not None else None
+        self.pue_text = fx6(scaled(el.pue_factor if el.pue_factor > 0 else Decimal(1), 6)) if el else None
         hourly = profile.status.hourly_cost_usd if profile is not None else None
         # Per-GPU hourly rate, for expressing a cost without tokens or measured hours in GPU-hours.
         self.per_gpu_rate = (hourly / self.gpu_count) if hourly and hourly > 0 and self.gpu_count else None
@@ -354,16 +239,26 @@ def _hours_for(charge: Charge, figures: PeriodFigures, report: _Report, where: s
 
 
 def build_focus_rows(sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions) -> Iterator[Row]:
+    """Set up eagerly (a bad ``--compare-to`` fails before anything is written), then stream the rows."""
     layout = options.layout
     assert layout.indices is not None
     project: Callable[[Row], Row] | None = None
     if len(layout.indices) != 60:
-        getter = operator.itemgetter(*layout.indices)
-        project = getter
+        project = operator.itemgetter(*layout.indices)
     pricer = pricer_for(catalog, options.compare_to)
     slugs = build_slug_map(
         m.model for report, _ in sources for figures, _open in report_periods(report) for m in figures.by_model
     )
+    return _rows(sources, options, pricer, slugs, project)
+
+
+def _rows(
+    sources: Sequence[Source],
+    options: ExportOptions,
+    pricer: CloudPricer,
+    slugs: Mapping[str, str],
+    project: Callable[[Row], Row] | None,
+) -> Iterator[Row]:
     for report, profile in sources:
         ctx = _Report(report, profile, options)
         rows = _report_rows(report, ctx, options, pricer, slugs)
@@ -385,7 +280,8 @@ def _report_rows(
     count_x, years_x, rate_x, pue_x = ctx.gpu_count_text, ctx.years_text, ctx.rate_text, ctx.pue_text
     ur_x = clean_text(ctx.ref)
     sku_price_suffix = f"@{ctx.namespace}/{ctx.cp_name}"
-    per_model: dict[tuple[str, str | None], tuple[str, str, str, str | None, str | None, str, str]] = {}
+    per_model: dict[tuple[str, str | None], tuple[str, str, str, str | None, str | None, str, str, str]] = {}
+    cloud_names: dict[int, tuple[str, str]] = {}  # by id(): entries live in the pricer
     idle_sku_price = ctx.idle_sku + sku_price_suffix
     for figures, is_open in report_periods(report):
         where = f"{ctx.where} period {figures.period}"
@@ -398,24 +294,22 @@ def _report_rows(
         offset = 0
         offsets = {}
         for piece in pieces:
-            offsets[piece.index] = offset
+            offsets[piece.part] = offset
             offset += piece.seconds
         for piece in chosen:
             cps, cpe = date_time(piece.start), date_time(piece.end)
             bps, bpe = date_time(piece.billing_start), date_time(piece.billing_end)
-            before = offsets[piece.index]
+            before = offsets[piece.part]
             for whole in charges:
-                charge = (
-                    whole if piece.count == 1 else whole.part(before, before + piece.seconds, piece.total_seconds)
-                )
+                charge = whole if piece.parts == 1 else whole.part(before, before + piece.seconds, piece.total_seconds)
                 tokens = charge.input_tokens + charge.output_tokens
                 if charge.kind == IDLE:
                     if charge.cost <= 0:
                         continue
                     qm = _hours_for(charge, figures, ctx, where)
                     price = unit_price(charge.cost, qm)
-                    billed = _fx12(price * qm)
-                    ps, qs = _fx6(price), _fx6(qm)
+                    billed = fx12(price * qm)
+                    ps, qs = fx6(price), fx6(qm)
                     yield (
                         billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, ctx.idle_resource, qs, "GPU Pool", region_id, qs, GPU_HOURS, GPU_HOURS,
@@ -432,30 +326,46 @@ def _report_rows(
                 key = (charge.namespace, charge.model)
                 cached = per_model.get(key)
                 if cached is None:
-                    cached = _model_strings(charge, slugs, bill_id, sku_price_suffix, ctx.where)
+                    cached = (
+                        *_model_strings(charge, slugs, bill_id, sku_price_suffix, ctx.where),
+                        ctx.tags(charge.namespace, options),
+                    )
                     per_model[key] = cached
-                resource_id, sku, sku_price, name_x, model_x, token_desc, gpu_desc = cached
+                resource_id, sku, sku_price, name_x, model_x, token_desc, gpu_desc, tags = cached
                 ns = charge.namespace
                 share = charge.idle_share
-                idle_x = ZERO12 if share is not None and not share else (_fx12(scaled(share, 12)) if share else None)
+                idle_x = ZERO12 if share is not None and not share else (fx12(scaled(share, 12)) if share else None)
                 if tokens:
-                    price = unit_price(charge.cost, tokens)
+                    # price = cost / (tokens / 10^6) in micro-dollars, half-even (inlined unit_price)
+                    num, den = charge.cost.as_integer_ratio()
+                    den *= tokens
+                    price, rest = divmod(num * PICO, den)
+                    if 2 * rest > den or (2 * rest == den and price & 1):
+                        price += 1
                     billed_pico = price * tokens
-                    billed = _fx12(billed_pico)
-                    ps, qs = _fx6(price), _fx6(tokens)
+                    units, frac = divmod(billed_pico, PICO)
+                    billed = f"{units}.{frac:012d}"
+                    units, frac = divmod(price, MICRO)
+                    ps = f"{units}.{frac:06d}"
+                    units, frac = divmod(tokens, MICRO)
+                    qs = f"{units}.{frac:06d}"
                     found = pricer.price(charge.input_tokens, charge.output_tokens)
                     if found is None:
                         c_prov = c_model = c_cost = c_sav = c_pct = None
                     else:
                         entry, cloud = found
-                        c_prov, c_model = clean_text(entry.provider), clean_text(entry.model)
-                        c_cost, c_sav = _fx12(cloud), _fx12(cloud - billed_pico)
-                        c_pct = fixed(div_half_even((cloud - billed_pico) * 10000, cloud), 2) if cloud else None
+                        names = cloud_names.get(id(entry))
+                        if names is None:
+                            names = cloud_names[id(entry)] = (clean_text(entry.provider), clean_text(entry.model))
+                        c_prov, c_model = names
+                        saving = cloud - billed_pico
+                        c_cost, c_sav = fx12(cloud), fx12(saving)
+                        c_pct = fx2(div_half_even(saving * 10000, cloud)) if cloud else None
                     yield (
                         billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, f"{tokens}.000000",
                         "Tokens", TOKEN_UNIT, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
-                        ctx.tags(ns, options), SERVICE_SUBCATEGORY, None, f"{token_desc}, {label}", bill_name,
+                        tags, SERVICE_SUBCATEGORY, None, f"{token_desc}, {label}", bill_name,
                         provider, provider, provider, provider, provider, name_x, region_name, "Tokens", None, cp_x,
                         gpu_x, count_x, str(charge.input_tokens), str(charge.output_tokens), years_x, rate_x, pue_x,
                         c_prov, c_model, c_cost, c_sav, c_pct, model_x, ur_x, idle_x,
@@ -463,13 +373,13 @@ def _report_rows(
                 else:
                     qm = _hours_for(charge, figures, ctx, where)
                     price = unit_price(charge.cost, qm)
-                    billed = _fx12(price * qm)
-                    ps, qs = _fx6(price), _fx6(qm)
+                    billed = fx12(price * qm)
+                    ps, qs = fx6(price), fx6(qm)
                     yield (
                         billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, qs, GPU_HOURS,
                         GPU_HOURS, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
-                        ctx.tags(ns, options), SERVICE_SUBCATEGORY, None, f"{gpu_desc}, {label}", bill_name,
+                        tags, SERVICE_SUBCATEGORY, None, f"{gpu_desc}, {label}", bill_name,
                         provider, provider, provider, provider, provider, name_x, region_name, "GPU Hours", None,
                         cp_x, gpu_x, count_x, "0", "0", years_x, rate_x, pue_x, None, None, None, None, None,
                         model_x, ur_x, idle_x,

@@ -15,17 +15,17 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol, TextIO
+from typing import IO, Any, Protocol
 
 from .. import __version__
 from ..core.focus_columns import SCALE, Kind, Layout, Row
@@ -53,22 +53,65 @@ class Sink(Protocol):
 # CSV
 
 
-class CsvSink:
-    """RFC 4180 CSV with LF line ends; the header is written at once."""
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
 
-    def __init__(self, stream: TextIO, layout: Layout) -> None:
-        self._writer = csv.writer(stream, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, doublequote=True)
-        self._writer.writerow(layout.names)
+
+def _csv_field(value: str | None) -> str:
+    """RFC 4180 (csv.QUOTE_MINIMAL): quote a field holding , " CR or LF; double the quotes."""
+    if not value:
+        return ""
+    if _NEEDS_QUOTES.search(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+class CsvSink:
+    """RFC 4180 CSV with LF line ends; the header is written at once.
+
+    Byte-for-byte what ``csv.writer(lineterminator="\\n")`` writes (tests compare them), about three
+    times faster: only text and JSON columns are inspected for quoting, and in a FOCUS layout the
+    fields of columns 1-29 (comma-free by construction) are checked as one block, falling back to
+    quoting every field should that block ever hold a comma, quote or line break. Numbers and
+    date-times come from the core's formatters and never need quotes. Lines are written in blocks.
+    """
+
+    def __init__(self, stream: IO[str], layout: Layout) -> None:
+        self._stream = stream
+        self._prefix = 29 if layout.conformant else 0
+        self._text = [
+            i for i, c in enumerate(layout.columns) if i >= self._prefix and c.kind in (Kind.STRING, Kind.JSON)
+        ]
+        stream.write(",".join(_csv_field(name) for name in layout.names) + "\n")
         self.count = 0
 
+    def _line(self, row: Row) -> str:
+        values = [value or "" for value in row]
+        prefix = self._prefix
+        if prefix:
+            head = ",".join(values[:prefix])
+            if head.count(",") != prefix - 1 or '"' in head or "\n" in head or "\r" in head:
+                return ",".join([_csv_field(value) for value in row])
+        for i in self._text:
+            value = values[i]
+            if value and ('"' in value or "," in value or "\n" in value or "\r" in value):
+                values[i] = '"' + value.replace('"', '""') + '"'
+        return ",".join(values)
+
     def write(self, rows: Iterable[Row]) -> None:
-        if isinstance(rows, list):
-            self._writer.writerows(rows)
-            self.count += len(rows)
-            return
-        for chunk in _chunks(rows, 2048):
-            self._writer.writerows(chunk)
-            self.count += len(chunk)
+        write, line = self._stream.write, self._line
+        lines: list[str] = []
+        append = lines.append
+        for row in rows:
+            append(line(row))
+            if len(lines) >= 2048:
+                self.count += len(lines)
+                append("")
+                write("\n".join(lines))
+                lines.clear()
+        if lines:
+            self.count += len(lines)
+            append("")
+            write("\n".join(lines))
 
     def close(self) -> None:
         pass
@@ -81,7 +124,7 @@ class CsvSink:
 class JsonSink:
     """The peer tools' envelope, streamed one record per line."""
 
-    def __init__(self, stream: TextIO, layout: Layout, generator: str = GENERATOR) -> None:
+    def __init__(self, stream: IO[str], layout: Layout, generator: str = GENERATOR) -> None:
         self._stream = stream
         self._spec = [(encode_basestring(c.name) + ": ", c.kind.numeric or c.kind is Kind.JSON) for c in layout.columns]
         head = {"focus_version": layout.focus_version, "layout": layout.name, "generator": generator}
@@ -138,7 +181,7 @@ def parquet_schema(layout: Layout) -> Any:
 class ParquetSink:
     """Row groups of ``batch_rows``; text is converted to the column types by Arrow's own casts."""
 
-    def __init__(self, stream: BinaryIO | str, layout: Layout, batch_rows: int = 131072) -> None:
+    def __init__(self, stream: IO[bytes] | str, layout: Layout, batch_rows: int = 131072) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -196,15 +239,15 @@ def write(fmt: str, stream: IO[Any], layout: Layout, rows: Iterable[Row], genera
     return sink.count
 
 
-def write_csv(stream: TextIO, layout: Layout, rows: Iterable[Row]) -> int:
+def write_csv(stream: IO[str], layout: Layout, rows: Iterable[Row]) -> int:
     return write("csv", stream, layout, rows)
 
 
-def write_json(stream: TextIO, layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
+def write_json(stream: IO[str], layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
     return write("json", stream, layout, rows, generator)
 
 
-def write_parquet(stream: BinaryIO, layout: Layout, rows: Iterable[Row]) -> int:
+def write_parquet(stream: IO[bytes], layout: Layout, rows: Iterable[Row]) -> int:
     return write("parquet", stream, layout, rows)
 
 
@@ -237,9 +280,7 @@ def atomic_file(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]:
         raise
 
 
-def write_file(
-    fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], generator: str = GENERATOR
-) -> int:
+def write_file(fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
     with atomic_file(path, binary=fmt == "parquet") as handle:
         return write(fmt, handle, layout, rows, generator)
 

@@ -21,7 +21,7 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.resources import COST_PROFILES, NAMESPACES, USAGE_REPORTS, Resource
 from testenv.simpod import ensure_namespace
-from tests.focuscheck import check_csv, check_json, check_parquet
+from tests.focuscheck import FOCUS_13, check_csv, check_json, check_parquet
 
 from .conftest import run_cli
 from .identities import grant_cluster_role, user_kubeconfig
@@ -33,7 +33,9 @@ BY_NAMESPACE = "NR>1 {by_ns[$29]+=$1} END {for (n in by_ns) print n, by_ns[n]}"
 EVIL = 'evil,"m"\n=1'
 
 
-def create(kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]) -> None:
+def create(
+    kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]
+) -> None:
     body = {"apiVersion": API, "kind": resource.kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
     kube.request("POST", resource.collection(ns), body=body)
     kube.merge_patch(resource.item(name, ns) + "/status", {"status": status})
@@ -52,7 +54,12 @@ def world(installed: None, kube: KubeClient, namespace: str) -> str:
         namespace,
         "h100",
         {
-            "hardware": {"gpuModel": "NVIDIA H100 SXM5", "gpuCount": 8, "purchasePriceUSD": 280000, "amortizationYears": 3},
+            "hardware": {
+                "gpuModel": "NVIDIA H100 SXM5",
+                "gpuCount": 8,
+                "purchasePriceUSD": 280000,
+                "amortizationYears": 3,
+            },
             "electricity": {"ratePerKWh": D("0.12"), "pueFactor": D("1.4")},
         },
         {"hourlyCostUSD": D("20")},
@@ -170,11 +177,12 @@ def test_seed_pipelines_as_written(world: str) -> None:
     assert lines[0].startswith("BilledCost,EffectiveCost,ListCost,ContractedCost,")
     assert [line.split(",")[0] for line in lines[1:]] == [
         "12.340000000000", "9.999999000000", "7.055342400000", "5.000000000000", "3.000000000000",
-    ]  # fmt: skip  (the $0.75 row is filtered out)
+    ]  # fmt: skip
+    # (the $0.75 row is filtered out)
     out = sh(f"kubectl infercost export focus --period 2026-04-20 | awk -F, '{BY_NAMESPACE}'")
     totals = dict(line.split(" ", 1) for line in out.strip().split("\n"))
-    # open day 2026-04-20: <ns>-a 7.0553424 (awk %.6g: 7.05534), <ns>-b 0.75, idle 5 + monthly rollup? no:
-    # the monthly period is labelled 2026-04, so only the daily report's rows of 2026-04-20 count.
+    # open day 2026-04-20 of the daily report (the monthly period is labelled 2026-04, so it is not selected):
+    # <ns>-a 7.0553424 (awk prints %.6g: 7.05534), <ns>-b 0.75, idle 5 in the profile's namespace
     assert {k: v for k, v in totals.items() if k.startswith(world)} == {
         f"{world}-a": "7.05534",
         f"{world}-b": "0.75",
@@ -192,23 +200,7 @@ def test_zero_rows_header_only(installed: None, kube: KubeClient) -> None:
 
 
 def records_header() -> str:
-    return (
-        ",".join(
-            ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ChargePeriodStart", "ChargePeriodEnd",
-             "BillingPeriodStart", "BillingPeriodEnd", "BillingCurrency", "ServiceName", "ServiceCategory",
-             "BillingAccountId", "ListUnitPrice", "ContractedUnitPrice", "ResourceId", "PricingQuantity",
-             "ResourceType", "RegionId", "ConsumedQuantity", "ConsumedUnit", "PricingUnit", "PricingCategory",
-             "ChargeCategory", "ChargeClass", "CommitmentDiscountStatus", "ChargeFrequency", "SkuId", "SkuPriceId",
-             "SubAccountId", "SubAccountName", "Tags", "ServiceSubcategory", "InvoiceId", "ChargeDescription",
-             "BillingAccountName", "ProviderName", "PublisherName", "InvoiceIssuerName", "ServiceProviderName",
-             "HostProviderName", "ResourceName", "RegionName", "SkuMeter", "SkuPriceDetails", "x_InferCostProfile",
-             "x_InferGpuModel", "x_InferGpuCount", "x_InferTokensInput", "x_InferTokensOutput",
-             "x_InferAmortizationYears", "x_InferElectricityRatePerKWh", "x_InferPUEFactor",
-             "x_InferCloudEquivalentProvider", "x_InferCloudEquivalentModel", "x_InferCloudEquivalentCostUSD",
-             "x_InferSavingsUSD", "x_InferSavingsPercent", "x_InferModelName", "x_InferUsageReport", "x_InferIdleCost"]
-        )  # fmt: skip
-        + "\n"
-    )
+    return ",".join(FOCUS_13) + "\n"
 
 
 def test_filter_matching_nothing_is_not_an_error(world: str) -> None:
@@ -321,7 +313,11 @@ def test_read_only_identity(world: str, kube: KubeClient, tmp_path: Path) -> Non
         "infercost-export-viewer",
         "export-viewer",
         [
-            {"apiGroups": ["finops.infercost.ai"], "resources": ["usagereports", "costprofiles"], "verbs": ["get", "list"]},
+            {
+                "apiGroups": ["finops.infercost.ai"],
+                "resources": ["usagereports", "costprofiles"],
+                "verbs": ["get", "list"],
+            },
             {"apiGroups": [""], "resources": ["configmaps", "namespaces"], "verbs": ["get", "list"]},
         ],
     )

@@ -18,8 +18,8 @@ from kubectl_infercost.core.cloud import (
     compare,
     parse_catalog,
 )
-from kubectl_infercost.errors import InvalidDataError
-from kubectl_infercost.pricing import catalog_from_configmap, load_catalog
+from kubectl_infercost.errors import ForbiddenError, InvalidDataError, NotFoundError
+from kubectl_infercost.pricing import catalog_from_configmap, load_catalog, resolve_catalog
 
 D = Decimal
 
@@ -57,9 +57,7 @@ def test_cloud_cost_is_exact_for_odd_counts() -> None:
     # 1 in token at $0.15/M = 0.00000015; 3 out tokens at $0.60/M = 0.0000018; sum 0.00000195.
     assert cloud_cost(entry("openai", "gpt-4o-mini", "0.15", "0.60"), 1, 3) == D("0.00000195")
     # 123,456,789 in at $3/M = 370.370367; 98,765,432 out at $15/M = 1481.48148; sum 1851.851847.
-    assert cloud_cost(entry("anthropic", "claude-sonnet-4", "3", "15"), 123_456_789, 98_765_432) == D(
-        "1851.851847"
-    )
+    assert cloud_cost(entry("anthropic", "claude-sonnet-4", "3", "15"), 123_456_789, 98_765_432) == D("1851.851847")
 
 
 def test_cloud_cost_rejects_negative_tokens() -> None:
@@ -152,9 +150,7 @@ def test_parse_catalog_fields_and_sorting() -> None:
 
 
 def test_parse_catalog_defaults_tier_and_accepts_yaml_dates() -> None:
-    cat = parse_catalog(
-        doc(raw(tier=None, lastVerified=date(2025, 5, 2)), last_verified=date(2025, 6, 1)), "x"
-    )
+    cat = parse_catalog(doc(raw(tier=None, lastVerified=date(2025, 5, 2)), last_verified=date(2025, 6, 1)), "x")
     assert cat.entries[0].tier == "standard"
     assert cat.entries[0].last_verified == date(2025, 5, 2)
 
@@ -184,9 +180,7 @@ def test_parse_catalog_rejects_bad_prices(value: Any, fragment: str) -> None:
     with pytest.raises(InvalidDataError) as err:
         parse_catalog(doc(raw(), raw("google", "gemini-2.0-flash", outputPerMillion=value)), "prices.yaml")
     msg = str(err.value)
-    assert msg.startswith(
-        "price catalog prices.yaml: entries[1] (google/gemini-2.0-flash): outputPerMillion "
-    )
+    assert msg.startswith("price catalog prices.yaml: entries[1] (google/gemini-2.0-flash): outputPerMillion ")
     assert fragment in msg
 
 
@@ -280,3 +274,42 @@ def test_catalog_from_configmap() -> None:
     assert cat.entries[0].output_per_million == D(2)
     with pytest.raises(InvalidDataError, match=r"no key 'cloud-pricing\.yaml'"):
         catalog_from_configmap({"prices": text})
+
+
+class StubClient:
+    """Answers GET of the pricing ConfigMap with a body or an error, and records the paths asked for."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer, self.paths = answer, []
+
+    def get(self, path: str, *, what: str | None = None) -> Any:
+        self.paths.append(path)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_resolve_catalog_precedence(tmp_path: Path) -> None:
+    text = (
+        "lastVerified: 2026-02-01\nentries:\n"
+        "  - {provider: acme, model: m1, inputPerMillion: '1', outputPerMillion: '2', source: internal}\n"
+    )
+    cm = StubClient({"data": {"cloud-pricing.yaml": text}})
+    cat = resolve_catalog(cm, "team-a", None)  # type: ignore[arg-type]
+    assert cat.source == "ConfigMap team-a/infercost-pricing key cloud-pricing.yaml"
+    assert cm.paths == ["/api/v1/namespaces/team-a/configmaps/infercost-pricing"]
+
+    missing = StubClient(NotFoundError("not found", status=404))
+    assert resolve_catalog(missing, "team-a", None).source == "bundled cloud-pricing.yaml"  # type: ignore[arg-type]
+
+    warnings: list[str] = []
+    forbidden = StubClient(ForbiddenError("forbidden", status=403))
+    cat = resolve_catalog(forbidden, "team-a", None, warn=warnings.append)  # type: ignore[arg-type]
+    assert cat.source == "bundled cloud-pricing.yaml"
+    assert warnings == ["cannot read ConfigMap team-a/infercost-pricing (forbidden): using the bundled price catalog"]
+
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    untouched = StubClient(AssertionError("the ConfigMap must not be read when --pricing-file is given"))
+    assert resolve_catalog(untouched, "team-a", str(path)).source == str(path)  # type: ignore[arg-type]
+    assert untouched.paths == []
