@@ -67,9 +67,7 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 _NAMES = ("kubeconfig", "context", "namespace", "all_namespaces", "request_timeout", "debug")
 
 
-def global_options(func: F) -> F:
-    """Add the shared flags to a command and merge them into ``ctx.obj``."""
-
+def _add_global_options(func: F, namespace_help: str | None = None) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
@@ -81,8 +79,20 @@ def global_options(func: F) -> F:
         return func(*args, **kwargs)
 
     for decls, attrs in reversed(_OPTIONS):
+        if namespace_help and "--namespace" in decls:
+            attrs = {**attrs, "help": namespace_help}
         wrapper = click.option(*decls, **attrs)(wrapper)
     return wrapper  # type: ignore[return-value]
+
+
+def global_options(func: F) -> F:
+    """Add the shared flags to a command and merge them into ``ctx.obj``."""
+    return _add_global_options(func)
+
+
+def global_options_with(*, namespace_help: str) -> Callable[[F], F]:
+    """The shared flags, with a command's own wording of what -n defaults to."""
+    return lambda func: _add_global_options(func, namespace_help)
 
 
 def pass_options(func: Callable[..., Any]) -> Callable[..., Any]:

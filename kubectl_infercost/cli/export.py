@@ -17,7 +17,7 @@ import click
 from pydantic import ValidationError
 
 from ..errors import InferCostError, InvalidDataError, UsageError
-from .common import GlobalOptions, global_options, pass_options
+from .common import GlobalOptions, global_options_with, pass_options
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
@@ -132,7 +132,7 @@ def export() -> None:
     help="Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).",
 )
 @click.option("--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled).")
-@global_options
+@global_options_with(namespace_help="Only the UsageReports of this namespace (default: all namespaces).")
 @pass_options
 def focus(
     opts: GlobalOptions,
@@ -179,7 +179,7 @@ def focus(
     selection = PeriodSelection(period, _utc(start), _utc(end), include_open)
 
     config = opts.cluster_config()
-    cluster = getattr(config, "cluster_name", None) or config.context
+    cluster = config.cluster_name or config.context
     options = ExportOptions(
         layout=layout_for(focus_version, columns),
         billing_account_id=billing_account_id or identifier_from(str(cluster)),

@@ -31,6 +31,7 @@ class ClusterConfig:
     server: str
     context: str
     namespace: str = "default"
+    cluster_name: str | None = None
     ca_data: bytes | None = None
     insecure: bool = False
     cert_data: bytes | None = None
@@ -163,6 +164,7 @@ def load_config(
         server=str(server).rstrip("/"),
         context=name,
         namespace=ctx.get("namespace") or "default",
+        cluster_name=str(cluster_name),
         ca_data=_data(cluster, "certificate-authority", cluster_path, what),
         insecure=bool(cluster.get("insecure-skip-tls-verify")),
         cert_data=_data(user, "client-certificate", user_path, what),
@@ -188,6 +190,7 @@ def in_cluster_config(env: Mapping[str, str]) -> ClusterConfig:
         server=f"https://{host}:{port}",
         context="in-cluster",
         namespace=ns or "default",
+        cluster_name="in-cluster",
         ca_data=ca,
         token_file=str(IN_CLUSTER_DIR / "token"),
         source="in-cluster",
