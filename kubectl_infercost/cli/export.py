@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..core.focus import ExportOptions, Source
     from ..core.focus_columns import Row
     from ..kube.client import KubeClient
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -46,6 +48,11 @@ def _compare_to(ctx: click.Context, param: click.Parameter, value: str | None) -
     return provider, model
 
 
+def _utc_date_option(flag: str, dest: str, help_text: str) -> Callable[[F], F]:
+    """A ``YYYY-MM-DD`` option, parsed to a naive datetime (made UTC by :func:`_utc`)."""
+    return click.option(flag, dest, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help_text)
+
+
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None else None
 
@@ -62,20 +69,8 @@ def export() -> None:
     callback=_period,
     help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.",
 )
-@click.option(
-    "--from",
-    "start",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Only periods overlapping [from, to) (UTC dates).",
-)
-@click.option(
-    "--to",
-    "end",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="End of the --from/--to window, exclusive (UTC date).",
-)
+@_utc_date_option("--from", "start", "Only periods overlapping [from, to) (UTC dates).")
+@_utc_date_option("--to", "end", "End of the --from/--to window, exclusive (UTC date).")
 @click.option(
     "--include-open/--closed-only",
     default=True,

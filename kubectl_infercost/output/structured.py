@@ -62,29 +62,26 @@ def _json(obj: Any, out: list[str], indent: int, level: int) -> None:
     elif isinstance(obj, str):
         out.append(json.dumps(obj, ensure_ascii=False))
     elif isinstance(obj, Mapping):
-        if not obj:
-            out.append("{}")
-            return
-        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
-        out.append("{\n")
-        for i, (key, value) in enumerate(obj.items()):
-            out.append(f"{inner}{json.dumps(str(key), ensure_ascii=False)}: ")
-            _json(value, out, indent, level + 1)
-            out.append(",\n" if i < len(obj) - 1 else "\n")
-        out.append(f"{pad}}}")
+        keys = [f"{json.dumps(str(key), ensure_ascii=False)}: " for key in obj]
+        _container("{}", keys, list(obj.values()), out, indent, level)
     elif isinstance(obj, list):
-        if not obj:
-            out.append("[]")
-            return
-        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
-        out.append("[\n")
-        for i, value in enumerate(obj):
-            out.append(inner)
-            _json(value, out, indent, level + 1)
-            out.append(",\n" if i < len(obj) - 1 else "\n")
-        out.append(f"{pad}]")
+        _container("[]", [""] * len(obj), obj, out, indent, level)
     else:
         raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+
+
+def _container(brackets: str, prefixes: list[str], values: list[Any], out: list[str], indent: int, level: int) -> None:
+    """An object or array: one member a line, each after its prefix (``"key": `` or nothing)."""
+    if not values:
+        out.append(brackets)
+        return
+    pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+    out.append(f"{brackets[0]}\n")
+    for i, (prefix, value) in enumerate(zip(prefixes, values, strict=True)):
+        out.append(f"{inner}{prefix}")
+        _json(value, out, indent, level + 1)
+        out.append(",\n" if i < len(values) - 1 else "\n")
+    out.append(f"{pad}{brackets[1]}")
 
 
 def dumps_json(doc: Any, indent: int = 2) -> str:

@@ -61,150 +61,134 @@ def C(key: str, header: str, kind: Kind = "text", *, wide: bool = False, scope: 
     return Column(key, header, kind, wide, scope)
 
 
-PERIOD_FIGURES = (
-    C("periodStart", "START", "datetime", wide=True),
-    C("periodEnd", "END", "datetime", wide=True),
-    C("estimatedCostUSD", "COST", "money"),
-    C("idleCostUSD", "IDLE", "money"),
+def _table(name: str, title: str, *columns: Column) -> Table:
+    return Table(name, title, columns)
+
+
+# Columns that several tables share, in the order they appear there.
+_OBJECT = (C("namespace", "NAMESPACE", scope=True), C("name", "NAME"))  # the listed object itself, like kubectl
+_OF_REPORT = (C("reportNamespace", "REPORT NAMESPACE", scope=True), C("report", "REPORT"), C("period", "PERIOD"))
+_BOUNDS = (C("periodStart", "START", "datetime", wide=True), C("periodEnd", "END", "datetime", wide=True))
+_TOKENS = (
     C("inputTokens", "INPUT", "tokens"),
     C("outputTokens", "OUTPUT", "tokens"),
     C("totalTokens", "TOKENS", "tokens", wide=True),
-    C("costPerMillionTokens", "$/1M TOK", "rate"),
+)
+_COST = C("estimatedCostUSD", "COST", "money")
+_PER_MILLION = C("costPerMillionTokens", "$/1M TOK", "rate")
+_GPU_HOURS = C("gpuHours", "GPU-H", "number", wide=True)
+_ESTIMATED = C("estimated", "ESTIMATED", "bool")
+_READY = C("ready", "READY", wide=True)
+_UPDATED = C("lastUpdated", "UPDATED", "datetime", wide=True)
+
+PERIOD_FIGURES = (
+    *_BOUNDS,
+    _COST,
+    C("idleCostUSD", "IDLE", "money"),
+    *_TOKENS,
+    _PER_MILLION,
     C("energyKWh", "KWH", "number", wide=True),
-    C("gpuHours", "GPU-H", "number", wide=True),
+    _GPU_HOURS,
     C("activeGpuHours", "ACTIVE GPU-H", "number", wide=True),
     C("idleGpuHours", "IDLE GPU-H", "number", wide=True),
     C("gpuEfficiencyRatio", "EFFICIENCY", "ratio", wide=True),
 )
 
-PROFILES = Table(
+PROFILES = _table(
     "costProfiles",
     "COST PROFILES",
-    (
-        C("namespace", "NAMESPACE", scope=True),
-        C("name", "NAME"),
-        C("gpuModel", "GPU MODEL"),
-        C("gpuCount", "GPUS", "int"),
-        C("hourlyCostUSD", "$/H", "rate"),
-        C("amortizationRatePerHour", "AMORT+MAINT $/H", "rate"),
-        C("maintenanceRatePerHour", "MAINT $/H", "rate", wide=True),
-        C("electricityCostPerHour", "ELECTRICITY $/H", "rate"),
-        C("currentPowerDrawWatts", "POWER W", "watts"),
-        C("powerSource", "POWER SOURCE"),
-        C("dcgmState", "DCGM"),
-        C("ready", "READY", wide=True),
-        C("nodes", "NODES", "list", wide=True),
-        C("gpuReadings", "GPU READINGS", "int", wide=True),
-        C("lastUpdated", "UPDATED", "datetime", wide=True),
-    ),
+    *_OBJECT,
+    C("gpuModel", "GPU MODEL"),
+    C("gpuCount", "GPUS", "int"),
+    C("hourlyCostUSD", "$/H", "rate"),
+    C("amortizationRatePerHour", "AMORT+MAINT $/H", "rate"),
+    C("maintenanceRatePerHour", "MAINT $/H", "rate", wide=True),
+    C("electricityCostPerHour", "ELECTRICITY $/H", "rate"),
+    C("currentPowerDrawWatts", "POWER W", "watts"),
+    C("powerSource", "POWER SOURCE"),
+    C("dcgmState", "DCGM"),
+    _READY,
+    C("nodes", "NODES", "list", wide=True),
+    C("gpuReadings", "GPU READINGS", "int", wide=True),
+    _UPDATED,
 )
 
-REPORTS = Table(
+REPORTS = _table(
     "usageReports",
     "USAGE REPORTS (current period)",
-    (
-        C("namespace", "NAMESPACE", scope=True),
-        C("name", "NAME"),
-        C("costProfile", "PROFILE"),
-        C("schedule", "SCHEDULE", wide=True),
-        C("timeZone", "TIME ZONE", wide=True),
-        C("period", "PERIOD"),
-        *PERIOD_FIGURES,
-        C("accountingSince", "ACCOUNTING SINCE", "datetime"),
-        C("estimated", "ESTIMATED", "bool"),
-        C("historyPeriods", "CLOSED PERIODS", "int", wide=True),
-        C("ready", "READY", wide=True),
-        C("scrapeHealthy", "SCRAPE OK", wide=True),
-        C("lastUpdated", "UPDATED", "datetime", wide=True),
-    ),
+    *_OBJECT,
+    C("costProfile", "PROFILE"),
+    C("schedule", "SCHEDULE", wide=True),
+    C("timeZone", "TIME ZONE", wide=True),
+    C("period", "PERIOD"),
+    *PERIOD_FIGURES,
+    C("accountingSince", "ACCOUNTING SINCE", "datetime"),
+    _ESTIMATED,
+    C("historyPeriods", "CLOSED PERIODS", "int", wide=True),
+    _READY,
+    C("scrapeHealthy", "SCRAPE OK", wide=True),
+    _UPDATED,
 )
 
 _MODEL_COLUMNS = (
-    C("reportNamespace", "REPORT NAMESPACE", scope=True),
-    C("report", "REPORT"),
-    C("period", "PERIOD"),
+    *_OF_REPORT,
     C("namespace", "NAMESPACE"),
     C("model", "MODEL"),
-    C("inputTokens", "INPUT", "tokens"),
-    C("outputTokens", "OUTPUT", "tokens"),
-    C("totalTokens", "TOKENS", "tokens", wide=True),
-    C("estimatedCostUSD", "COST", "money"),
-    C("costPerMillionTokens", "$/1M TOK", "rate"),
+    *_TOKENS,
+    _COST,
+    _PER_MILLION,
     C("idleCostUSD", "IDLE SHARE", "money", wide=True),
-    C("gpuHours", "GPU-H", "number", wide=True),
+    _GPU_HOURS,
 )
-MODELS = Table("models", "MODELS", _MODEL_COLUMNS)
-TOP_MODELS = Table("topModels", "TOP MODELS (current period, by cost)", _MODEL_COLUMNS)
+MODELS = _table("models", "MODELS", *_MODEL_COLUMNS)
+TOP_MODELS = _table("topModels", "TOP MODELS (current period, by cost)", *_MODEL_COLUMNS)
 
-NAMESPACES = Table(
+NAMESPACES = _table(
     "namespaces",
     "NAMESPACES",
-    (
-        C("reportNamespace", "REPORT NAMESPACE", scope=True),
-        C("report", "REPORT"),
-        C("period", "PERIOD"),
-        C("periodStart", "START", "datetime", wide=True),
-        C("periodEnd", "END", "datetime", wide=True),
-        C("namespace", "NAMESPACE"),
-        C("estimatedCostUSD", "COST", "money"),
-        C("tokenCount", "TOKENS", "tokens"),
-        C("costPerMillionTokens", "$/1M TOK", "rate"),
-        C("sharePercent", "SHARE", "percent"),
-    ),
+    *_OF_REPORT,
+    *_BOUNDS,
+    C("namespace", "NAMESPACE"),
+    _COST,
+    C("tokenCount", "TOKENS", "tokens"),
+    _PER_MILLION,
+    C("sharePercent", "SHARE", "percent"),
 )
 
-COMPARE = Table(
+COMPARE = _table(
     "compare",
     "CLOUD COMPARISON (current period)",
-    (
-        C("reportNamespace", "REPORT NAMESPACE", scope=True),
-        C("report", "REPORT"),
-        C("period", "PERIOD"),
-        C("inputTokens", "INPUT", "tokens", wide=True),
-        C("outputTokens", "OUTPUT", "tokens", wide=True),
-        C("provider", "PROVIDER"),
-        C("model", "MODEL"),
-        C("tier", "TIER", wide=True),
-        C("inputPerMillion", "IN $/1M", "price", wide=True),
-        C("outputPerMillion", "OUT $/1M", "price", wide=True),
-        C("onpremCostUSD", "ON-PREM", "money"),
-        C("cloudCostUSD", "CLOUD", "money"),
-        C("savingsUSD", "SAVINGS", "money"),
-        C("savingsPercent", "SAVINGS %", "percent"),
-        C("onpremDailyCostUSD", "ON-PREM $/DAY", "money", wide=True),
-        C("breakEvenTokensPerDay", "BREAK-EVEN TOK/DAY", "tokens"),
-    ),
+    *_OF_REPORT,
+    C("inputTokens", "INPUT", "tokens", wide=True),
+    C("outputTokens", "OUTPUT", "tokens", wide=True),
+    C("provider", "PROVIDER"),
+    C("model", "MODEL"),
+    C("tier", "TIER", wide=True),
+    C("inputPerMillion", "IN $/1M", "price", wide=True),
+    C("outputPerMillion", "OUT $/1M", "price", wide=True),
+    C("onpremCostUSD", "ON-PREM", "money"),
+    C("cloudCostUSD", "CLOUD", "money"),
+    C("savingsUSD", "SAVINGS", "money"),
+    C("savingsPercent", "SAVINGS %", "percent"),
+    C("onpremDailyCostUSD", "ON-PREM $/DAY", "money", wide=True),
+    C("breakEvenTokensPerDay", "BREAK-EVEN TOK/DAY", "tokens"),
 )
 
-HISTORY = Table(
-    "history",
-    "HISTORY (closed periods)",
-    (
-        C("reportNamespace", "REPORT NAMESPACE", scope=True),
-        C("report", "REPORT"),
-        C("period", "PERIOD"),
-        *PERIOD_FIGURES,
-        C("estimated", "ESTIMATED", "bool"),
-    ),
-)
+HISTORY = _table("history", "HISTORY (closed periods)", *_OF_REPORT, *PERIOD_FIGURES, _ESTIMATED)
 
-BUDGETS = Table(
+BUDGETS = _table(
     "budgets",
     "BUDGETS (month to date)",
-    (
-        C("namespace", "NAMESPACE", scope=True),
-        C("name", "NAME"),
-        C("scopeNamespace", "SCOPE"),
-        C("monthlyLimitUSD", "LIMIT", "money"),
-        C("currentSpendUSD", "SPEND", "money"),
-        C("remainingUSD", "REMAINING", "money", wide=True),
-        C("utilizationPercent", "UTILIZATION", "percent"),
-        C("state", "STATE"),
-        C("thresholds", "THRESHOLDS", "thresholds", wide=True),
-        C("periodStart", "START", "datetime", wide=True),
-        C("periodEnd", "END", "datetime", wide=True),
-        C("lastUpdated", "UPDATED", "datetime", wide=True),
-    ),
+    *_OBJECT,
+    C("scopeNamespace", "SCOPE"),
+    C("monthlyLimitUSD", "LIMIT", "money"),
+    C("currentSpendUSD", "SPEND", "money"),
+    C("remainingUSD", "REMAINING", "money", wide=True),
+    C("utilizationPercent", "UTILIZATION", "percent"),
+    C("state", "STATE"),
+    C("thresholds", "THRESHOLDS", "thresholds", wide=True),
+    *_BOUNDS,
+    _UPDATED,
 )
 
 

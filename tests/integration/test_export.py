@@ -14,31 +14,22 @@ import subprocess
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from kubectl_infercost.kube.client import KubeClient
-from kubectl_infercost.kube.resources import COST_PROFILES, NAMESPACES, USAGE_REPORTS, Resource
+from kubectl_infercost.kube.resources import NAMESPACES
 from testenv.simpod import ensure_namespace
 from tests.focuscheck import FOCUS_13, check_csv, check_json, check_parquet
 
 from .conftest import run_cli
 from .identities import grant_cluster_role, user_kubeconfig
+from .world import create_with_status
 
 D = Decimal
-API = "finops.infercost.ai/v1alpha1"
 FILTER = "NR==1 || $1+0 > 1.0"
 BY_NAMESPACE = "NR>1 {by_ns[$29]+=$1} END {for (n in by_ns) print n, by_ns[n]}"
 EVIL = 'evil,"m"\n=1'
-
-
-def create(
-    kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]
-) -> None:
-    body = {"apiVersion": API, "kind": resource.kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
-    kube.request("POST", resource.collection(ns), body=body)
-    kube.merge_patch(resource.item(name, ns) + "/status", {"status": status})
 
 
 @pytest.fixture
@@ -48,9 +39,9 @@ def world(installed: None, kube: KubeClient, namespace: str) -> str:
     Model namespaces are ``<ns>-a`` and ``<ns>-b`` so totals per SubAccountId are this test's own.
     """
     a, b = f"{namespace}-a", f"{namespace}-b"
-    create(
+    create_with_status(
         kube,
-        COST_PROFILES,
+        "costprofiles",
         namespace,
         "h100",
         {
@@ -83,11 +74,11 @@ def world(installed: None, kube: KubeClient, namespace: str) -> str:
                          "estimatedCostUSD": D("12.34")}],
         }
     ]  # fmt: skip
-    create(kube, USAGE_REPORTS, namespace, "daily", {"costProfileRef": "h100", "schedule": "daily"},
-           {**current, "history": history})  # fmt: skip
-    create(
+    create_with_status(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "schedule": "daily"},
+                       {**current, "history": history})  # fmt: skip
+    create_with_status(
         kube,
-        USAGE_REPORTS,
+        "usagereports",
         namespace,
         "monthly",
         {"costProfileRef": "h100", "schedule": "monthly"},

@@ -13,13 +13,13 @@ import pytest
 from kubectl_infercost.errors import ForbiddenError
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
-from kubectl_infercost.kube.resources import CONFIGMAPS, COST_PROFILES, TOKEN_BUDGETS, USAGE_REPORTS, Resource
+from kubectl_infercost.kube.resources import CONFIGMAPS, USAGE_REPORTS
 
 from .conftest import run_cli
 from .identities import grant_cluster_role, user_kubeconfig
+from .world import create_with_status
 
 D = Decimal
-API = "finops.infercost.ai/v1alpha1"
 
 PROFILE_STATUS: dict[str, Any] = {
     # 280,000 / (3 × 8760) = 10.654490 amortization + 280,000 × 0.10 / 8760 = 3.196347 maintenance
@@ -153,14 +153,6 @@ BUDGET_STATUS: dict[str, Any] = {
 }
 
 
-def create(
-    kube: KubeClient, resource: Resource, ns: str, name: str, spec: dict[str, Any], status: dict[str, Any]
-) -> None:
-    body = {"apiVersion": API, "kind": resource.kind, "metadata": {"name": name, "namespace": ns}, "spec": spec}
-    kube.request("POST", resource.collection(ns), body=body)
-    kube.merge_patch(resource.item(name, ns) + "/status", {"status": status})
-
-
 def profile_spec(price: int = 280_000, gpus: int = 8) -> dict[str, Any]:
     return {
         "hardware": {
@@ -178,18 +170,18 @@ def profile_spec(price: int = 280_000, gpus: int = 8) -> dict[str, Any]:
 
 @pytest.fixture
 def world(installed: None, kube: KubeClient, namespace: str) -> str:
-    create(kube, COST_PROFILES, namespace, "h100-node-01", profile_spec(), PROFILE_STATUS)
-    create(
+    create_with_status(kube, "costprofiles", namespace, "h100-node-01", profile_spec(), PROFILE_STATUS)
+    create_with_status(
         kube,
-        USAGE_REPORTS,
+        "usagereports",
         namespace,
         "engineering-daily",
         {"costProfileRef": "h100-node-01", "schedule": "daily"},
         REPORT_STATUS,
     )
-    create(
+    create_with_status(
         kube,
-        TOKEN_BUDGETS,
+        "tokenbudgets",
         namespace,
         "engineering-monthly",
         {
@@ -358,9 +350,9 @@ entries:
 
 @pytest.fixture
 def small_world(installed: None, kube: KubeClient, namespace: str) -> str:
-    create(kube, COST_PROFILES, namespace, "a100", profile_spec(20_000, 1), {"hourlyCostUSD": D("2.10")})
+    create_with_status(kube, "costprofiles", namespace, "a100", profile_spec(20_000, 1), {"hourlyCostUSD": D("2.10")})
     status = {"period": "2026-04-20", "inputTokens": 600_000, "outputTokens": 200_000, "estimatedCostUSD": D("1.40")}
-    create(kube, USAGE_REPORTS, namespace, "small", {"costProfileRef": "a100"}, status)
+    create_with_status(kube, "usagereports", namespace, "small", {"costProfileRef": "a100"}, status)
     return namespace
 
 
@@ -472,7 +464,7 @@ def test_read_only_identity(world: str, small_world: str, kube: KubeClient, tmp_
 
 def test_invalid_object_is_skipped_with_a_warning(world: str, kube: KubeClient) -> None:
     # The CRD schema has no minimum on status token counts; the client's validation does.
-    create(kube, USAGE_REPORTS, world, "broken", {"costProfileRef": "h100-node-01"}, {"inputTokens": -5})
+    create_with_status(kube, "usagereports", world, "broken", {"costProfileRef": "h100-node-01"}, {"inputTokens": -5})
     result = run_cli("report", "-n", world, "-o", "json")
     assert result.returncode == 0, result.stderr
     assert f"warning: skipping UsageReport {world}/broken: status.inputTokens: " in result.stderr

@@ -24,6 +24,14 @@ def create(kube: KubeClient, plural: str, namespace: str, name: str, spec: dict[
     return kube.request("POST", f"{GROUP}/namespaces/{namespace}/{plural}", body=body)
 
 
+def create_with_status(
+    kube: KubeClient, plural: str, namespace: str, name: str, spec: dict[str, Any], status: dict[str, Any]
+) -> None:
+    """An object with a status: POST it (the API server drops a status there), then merge-patch ``/status``."""
+    create(kube, plural, namespace, name, spec)
+    kube.merge_patch(f"{GROUP}/namespaces/{namespace}/{plural}/{name}/status", {"status": status})
+
+
 def status_of(kube: KubeClient, plural: str, namespace: str, name: str) -> dict[str, Any]:
     obj = kube.get(f"{GROUP}/namespaces/{namespace}/{plural}/{name}")
     return dict(obj.get("status") or {})

@@ -45,6 +45,14 @@ def validate(data: Path, tmp_path: Path) -> tuple[int, set[str], str]:
     return int(root.get("tests") or 0), bad, output
 
 
+def assert_passes(data: Path, tmp_path: Path) -> None:
+    """The validator loaded its rule model and no rule failed beyond ALLOWED."""
+    tests, bad, output = validate(data, tmp_path)
+    print(f"{data.name}: {tests} tests, failed: {sorted(bad)}")
+    assert tests > 500, f"the rule model did not load:\n{output[-2000:]}"
+    assert bad <= ALLOWED, sorted(bad - ALLOWED)
+
+
 def csv_text(version: str = "1.3") -> str:
     layout, rows = sample_rows(version, region_id="us-east-1")
     buffer = io.StringIO(newline="")
@@ -56,10 +64,7 @@ def test_default_csv_passes(tmp_path: Path) -> None:
     data = tmp_path / "focus-1.3.csv"
     data.write_text(csv_text(), encoding="utf-8", newline="")
     check_csv(data.read_text(encoding="utf-8"), "1.3")
-    tests, bad, output = validate(data, tmp_path)
-    print(f"focus-1.3.csv: {tests} tests, failed: {sorted(bad)}")
-    assert tests > 500, f"the rule model did not load:\n{output[-2000:]}"
-    assert bad <= ALLOWED, sorted(bad - ALLOWED)
+    assert_passes(data, tmp_path)
 
 
 def test_default_parquet_passes(tmp_path: Path) -> None:
@@ -67,18 +72,13 @@ def test_default_parquet_passes(tmp_path: Path) -> None:
     layout, rows = sample_rows(region_id="us-east-1")
     write_file("parquet", data, layout, rows)
     check_parquet(data, "1.3")
-    tests, bad, output = validate(data, tmp_path)
-    print(f"focus-1.3.parquet: {tests} tests, failed: {sorted(bad)}")
-    assert tests > 500, f"the rule model did not load:\n{output[-2000:]}"
-    assert bad <= ALLOWED, sorted(bad - ALLOWED)
+    assert_passes(data, tmp_path)
 
 
 def test_focus_12_profile_passes(tmp_path: Path) -> None:
     data = tmp_path / "focus-1.2.csv"
     data.write_text(csv_text("1.2"), encoding="utf-8", newline="")
-    tests, bad, _ = validate(data, tmp_path)
-    assert tests > 500
-    assert bad <= ALLOWED, sorted(bad - ALLOWED)
+    assert_passes(data, tmp_path)
 
 
 def test_negative_control_fails(tmp_path: Path) -> None:

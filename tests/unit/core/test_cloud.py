@@ -11,7 +11,6 @@ import pytest
 
 from kubectl_infercost.core.cloud import (
     PriceCatalog,
-    PriceEntry,
     break_even_tokens_per_day,
     cheapest,
     cloud_cost,
@@ -20,12 +19,9 @@ from kubectl_infercost.core.cloud import (
 )
 from kubectl_infercost.errors import ForbiddenError, InvalidDataError, NotFoundError
 from kubectl_infercost.pricing import catalog_from_configmap, load_catalog, resolve_catalog
+from tests.conftest import price_entry as entry
 
 D = Decimal
-
-
-def entry(provider: str, model: str, inp: str, out: str, tier: str = "standard") -> PriceEntry:
-    return PriceEntry(provider, model, tier, D(inp), D(out), "https://example.test/pricing", date(2025, 6, 1))
 
 
 def doc(*entries: dict[str, Any], last_verified: Any = "2025-06-01") -> dict[str, Any]:

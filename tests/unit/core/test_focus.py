@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_infercost.core.cloud import PriceCatalog, PriceEntry, cheapest, cloud_cost
+from kubectl_infercost.core.cloud import PriceCatalog, cheapest, cloud_cost
 from kubectl_infercost.core.focus import (
     ExportOptions,
     PeriodSelection,
@@ -26,13 +26,10 @@ from kubectl_infercost.core.focus_columns import LAYOUTS, layout_for
 from kubectl_infercost.core.focus_pricing import CloudPricer, div_half_even, fixed, unit_price
 from kubectl_infercost.errors import InvalidDataError, UsageError
 from kubectl_infercost.models import CostProfile, UsageReport
+from tests.conftest import price_entry as entry
 from tests.focuscheck import check_records, profile_columns
 
 D = Decimal
-
-
-def entry(provider: str, model: str, inp: str, out: str, tier: str = "standard") -> PriceEntry:
-    return PriceEntry(provider, model, tier, D(inp), D(out), "https://example.test/prices", date(2026, 1, 1))
 
 
 CATALOG = PriceCatalog(
@@ -55,6 +52,11 @@ def profile(hourly: str | None = "20", gpus: int = 8) -> CostProfile:
 
 def period(label: str, start: str, end: str, **figures: Any) -> dict[str, Any]:
     return {"period": label, "periodStart": start, "periodEnd": end, **figures}
+
+
+def april_day(**figures: Any) -> dict[str, Any]:
+    """Monthly period 2026-04, accounted for its first day only."""
+    return period("2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", **figures)
 
 
 def report(
@@ -211,10 +213,7 @@ def test_fixed_point_helpers() -> None:
 
 
 def test_non_terminating_idle_price_and_exact_cost() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", estimatedCostUSD="10", idleCostUSD="10",
-        idleGpuHours="3", gpuHours="192",
-    )  # fmt: skip
+    april = april_day(estimatedCostUSD="10", idleCostUSD="10", idleGpuHours="3", gpuHours="192")
     (idle,) = rows([report(april)])
     # 10 / 3 = 3.3333333... -> 3.333333; 3.333333 x 3.000000 = 9.999999 (within 0.5e-6 x 3 of $10)
     assert idle["ListUnitPrice"] == "3.333333"
@@ -222,10 +221,7 @@ def test_non_terminating_idle_price_and_exact_cost() -> None:
 
 
 def test_idle_without_measured_hours_uses_the_profile_rate() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", estimatedCostUSD="12.5", idleCostUSD="12.5",
-        idleGpuHours="0", gpuHours="0",
-    )  # fmt: skip
+    april = april_day(estimatedCostUSD="12.5", idleCostUSD="12.5", idleGpuHours="0", gpuHours="0")
     (idle,) = rows([report(april)])
     # hourly $20 for 8 GPUs = $2.50 per GPU-hour; $12.50 / 2.5 = 5 GPU-hours
     assert idle["PricingQuantity"] == "5.000000"
@@ -234,8 +230,8 @@ def test_idle_without_measured_hours_uses_the_profile_rate() -> None:
 
 
 def test_cost_without_tokens_is_a_gpu_hours_row() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", estimatedCostUSD="3.75", gpuHours="192",
+    april = april_day(
+        estimatedCostUSD="3.75", gpuHours="192",
         byModel=[{"model": "idle-pod-model", "namespace": "team-b", "estimatedCostUSD": "3.75", "gpuHours": "1.5"}],
     )  # fmt: skip
     (row,) = rows([report(april)])
@@ -249,9 +245,8 @@ def test_cost_without_tokens_is_a_gpu_hours_row() -> None:
 
 
 def test_tokens_without_breakdown_go_to_unknown_model() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=1000000, outputTokens=0,
-        estimatedCostUSD="10", gpuHours="192",
+    april = april_day(
+        inputTokens=1000000, outputTokens=0, estimatedCostUSD="10", gpuHours="192",
         byModel=[{"model": "m", "namespace": "team-a", "inputTokens": 600000, "estimatedCostUSD": "6"}],
     )  # fmt: skip
     known, unknown = rows([report(april)])
@@ -267,10 +262,7 @@ def test_tokens_without_breakdown_go_to_unknown_model() -> None:
 
 
 def test_report_without_breakdown_gets_one_rollup_row() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=1500000, outputTokens=500000,
-        estimatedCostUSD="3", gpuHours="192",
-    )  # fmt: skip
+    april = april_day(inputTokens=1500000, outputTokens=500000, estimatedCostUSD="3", gpuHours="192")
     (rollup,) = rows([report(april)])
     assert rollup["SkuId"] == "unknown-model"
     assert rollup["PricingQuantity"] == "2.000000"
@@ -279,7 +271,7 @@ def test_report_without_breakdown_gets_one_rollup_row() -> None:
 
 
 def test_zero_tokens_and_zero_cost_give_no_row() -> None:
-    empty = period("2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z")
+    empty = april_day()
     assert rows([report(empty)]) == []
     never = {"period": "2026-04"}  # no periodStart: never accounted
     assert rows([report(never)]) == []
@@ -336,9 +328,8 @@ def test_rows_of_a_period_add_up_to_its_total_within_rounding() -> None:
     ]  # fmt: skip
     total = sum((D(m["estimatedCostUSD"]) for m in models), D(0)) + D("2.5")
     tokens = sum(m["inputTokens"] for m in models)
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=tokens, outputTokens=49,
-        estimatedCostUSD=str(total),
+    april = april_day(
+        inputTokens=tokens, outputTokens=49, estimatedCostUSD=str(total),
         idleCostUSD="2.5", idleGpuHours="1.7", gpuHours="192", byModel=models,
     )  # fmt: skip
     result = rows([report(april)])
@@ -433,8 +424,8 @@ def test_clean_text_prevents_formula_injection() -> None:
 
 def test_hostile_model_names_are_safe_in_every_column() -> None:
     hostile = ['evil,"model"\n=1+1', "+cmd", "-2", "@at", "\tTab"]
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=5000000, estimatedCostUSD="5",
+    april = april_day(
+        inputTokens=5000000, estimatedCostUSD="5",
         byModel=[{"model": m, "namespace": "team-a", "inputTokens": 1000000, "estimatedCostUSD": "1"} for m in hostile],
     )  # fmt: skip
     result = rows([report(april)])  # the strict checker rejects commas/quotes in 1-29 and leading = + - @
@@ -447,8 +438,8 @@ def test_hostile_model_names_are_safe_in_every_column() -> None:
 
 
 def test_bad_namespace_in_the_data_is_refused() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=1000000, estimatedCostUSD="1",
+    april = april_day(
+        inputTokens=1000000, estimatedCostUSD="1",
         byModel=[{"model": "m", "namespace": "team,a", "inputTokens": 1000000, "estimatedCostUSD": "1"}],
     )  # fmt: skip
     with pytest.raises(InvalidDataError, match="columns 1-29"):
@@ -456,8 +447,8 @@ def test_bad_namespace_in_the_data_is_refused() -> None:
 
 
 def test_negative_cost_is_invalid_data() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=1000000, estimatedCostUSD="1",
+    april = april_day(
+        inputTokens=1000000, estimatedCostUSD="1",
         byModel=[{"model": "m", "namespace": "a", "inputTokens": 1000000, "estimatedCostUSD": "-1"}],
     )  # fmt: skip
     with pytest.raises(InvalidDataError, match="negative"):
@@ -561,10 +552,7 @@ def test_legacy_rows() -> None:
 
 
 def test_legacy_rollup_row() -> None:
-    april = period(
-        "2026-04", "2026-04-01T00:00:00Z", "2026-04-02T00:00:00Z", inputTokens=3, outputTokens=4,
-        estimatedCostUSD="1.23456", idleCostUSD="1",
-    )  # fmt: skip
+    april = april_day(inputTokens=3, outputTokens=4, estimatedCostUSD="1.23456", idleCostUSD="1")
     opts = ExportOptions(layout=layout_for(columns="infercost-v1"))
     (row,) = build_rows([(report(april), None)], None, opts)
     rec = dict(zip(opts.layout.names, row, strict=True))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -16,19 +14,9 @@ from kubectl_infercost.metrics import (
     extract_tokens,
     parse_samples,
 )
+from tests.conftest import DCGM_H100, DCGM_L4, LLAMACPP, SGLANG, VLLM, metrics_text
 
-# The repository is cloned with shared/ beside it.
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "metrics"
-VLLM = "vllm-v1-kops-2026-03.prom"
-SGLANG = "sglang-docs-example.prom"
-LLAMACPP = "llamacpp-a2df2787-fragment.prom"
-DCGM_L4 = "dcgm-exporter-4.x-l4-kops-2026-03.prom"
-DCGM_H100 = "dcgm-exporter-4.x-h100x8-sampled-2026-03.prom"
 H100 = "NVIDIA H100 80GB HBM3"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -39,7 +27,7 @@ def fixture(name: str) -> str:
     [(VLLM, "vllm"), (SGLANG, "sglang"), (LLAMACPP, "llamacpp"), (DCGM_L4, None), (DCGM_H100, None)],
 )
 def test_detect_fixtures(name: str, backend: str | None) -> None:
-    text = fixture(name)
+    text = metrics_text(name)
     assert detect_backend(text) == backend
     assert detect_backend(parse_samples(text)) == backend
 
@@ -76,14 +64,14 @@ def test_detect_from_samples() -> None:
 
 def test_vllm_fixture_tokens() -> None:
     # vllm:prompt_tokens_total{engine="0",model_name="Qwen/Qwen2.5-0.5B-Instruct"} 0.0 (same for generation)
-    scrape = extract_tokens(fixture(VLLM), default_model="pod-model")
+    scrape = extract_tokens(metrics_text(VLLM), default_model="pod-model")
     assert scrape == TokenScrape("vllm", {"Qwen/Qwen2.5-0.5B-Instruct": (0, 0)})
-    assert extract_tokens(fixture(VLLM), "vllm", default_model="pod-model") == scrape
+    assert extract_tokens(metrics_text(VLLM), "vllm", default_model="pod-model") == scrape
 
 
 def test_sglang_fixture_tokens() -> None:
     # 8.128902e+06 and 7.557572e+06 in the file
-    scrape = extract_tokens(fixture(SGLANG), default_model="pod-model")
+    scrape = extract_tokens(metrics_text(SGLANG), default_model="pod-model")
     assert scrape.backend == "sglang"
     assert scrape.series == {"meta-llama/Llama-3.1-8B-Instruct": (8_128_902, 7_557_572)}
 
@@ -91,20 +79,20 @@ def test_sglang_fixture_tokens() -> None:
 def test_llamacpp_fragment_has_no_token_counters() -> None:
     message = r"llamacpp scrape has no token counters.*prompt_tokens_total"
     with pytest.raises(MetricsParseError, match=message):
-        extract_tokens(fixture(LLAMACPP), default_model="m")
+        extract_tokens(metrics_text(LLAMACPP), default_model="m")
 
 
 @pytest.mark.parametrize("name", [DCGM_L4, DCGM_H100])
 def test_dcgm_scrape_is_not_an_inference_server(name: str) -> None:
     with pytest.raises(MetricsParseError, match="no known inference-server metrics"):
-        extract_tokens(fixture(name), default_model="m")
+        extract_tokens(metrics_text(name), default_model="m")
 
 
 def test_explicit_backend_that_does_not_match() -> None:
     with pytest.raises(MetricsParseError, match="vllm scrape has no token counters"):
-        extract_tokens(fixture(SGLANG), "vllm", default_model="m")
+        extract_tokens(metrics_text(SGLANG), "vllm", default_model="m")
     with pytest.raises(MetricsParseError, match="unknown backend 'ollama'"):
-        extract_tokens(fixture(VLLM), "ollama", default_model="m")
+        extract_tokens(metrics_text(VLLM), "ollama", default_model="m")
 
 
 @pytest.mark.parametrize(
@@ -124,10 +112,7 @@ def test_malformed_token_line_raises() -> None:
 
 @pytest.mark.parametrize(("raw", "reason"), [("-3", "negative"), ("NaN", "NaN"), ("+Inf", "infinite")])
 def test_unusable_counter_raises(raw: str, reason: str) -> None:
-    text = (
-        f'vllm:prompt_tokens_total{{model_name="m"}} {raw}\n'
-        'vllm:generation_tokens_total{model_name="m"} 1\n'
-    )
+    text = f'vllm:prompt_tokens_total{{model_name="m"}} {raw}\nvllm:generation_tokens_total{{model_name="m"}} 1\n'
     with pytest.raises(MetricsParseError, match=rf"vllm:prompt_tokens_total.*{reason}"):
         extract_tokens(text, default_model="m")
 
@@ -254,10 +239,7 @@ def test_triton_with_tensorrt_llm_backend() -> None:
 
 
 def test_triton_without_llm_tokens_has_no_series() -> None:
-    text = (
-        'nv_inference_request_success{model="resnet",version="1"} 2\n'
-        'nv_gpu_power_usage{gpu_uuid="GPU-1"} 70\n'
-    )
+    text = 'nv_inference_request_success{model="resnet",version="1"} 2\nnv_gpu_power_usage{gpu_uuid="GPU-1"} 70\n'
     assert extract_tokens(text, default_model="x") == TokenScrape("triton", {})
 
 
@@ -276,7 +258,7 @@ def test_nim_unprefixed_counters() -> None:
 
 
 def test_dcgm_l4_fixture() -> None:
-    assert extract_gpus(fixture(DCGM_L4)) == [
+    assert extract_gpus(metrics_text(DCGM_L4)) == [
         GpuReading(
             uuid="GPU-c2f76b33-7953-256e-8f33-1343419b1a1c",
             index=0,
@@ -306,7 +288,7 @@ H100_GPUS = [
 
 
 def test_dcgm_h100_fixture() -> None:
-    gpus = extract_gpus(fixture(DCGM_H100))
+    gpus = extract_gpus(metrics_text(DCGM_H100))
     assert [(g.index, g.uuid, g.power_watts) for g in gpus] == H100_GPUS
     assert all(g.energy_mj is None for g in gpus)  # sampled without the energy counter
     assert {g.model_name for g in gpus} == {H100}
@@ -324,7 +306,7 @@ def test_dcgm_h100_fixture() -> None:
 @pytest.mark.parametrize("name", [VLLM, SGLANG, LLAMACPP])
 def test_non_dcgm_fixtures_raise(name: str) -> None:
     with pytest.raises(MetricsParseError, match=r"no dcgm-exporter metrics \(DCGM_FI_\*\)"):
-        extract_gpus(fixture(name))
+        extract_gpus(metrics_text(name))
 
 
 @pytest.mark.parametrize("text", ["", "<html>oops</html>", "garbage {{{ 1 2 3\n"])
@@ -409,7 +391,7 @@ def test_dcgm_series_without_uuid() -> None:
 
 def test_dcgm_values_match_prometheus_client() -> None:
     for name in (DCGM_L4, DCGM_H100):
-        text = fixture(name)
+        text = metrics_text(name)
         power: dict[str, float] = {}
         energy: dict[str, int] = {}
         for family in text_string_to_metric_families(text):
@@ -431,7 +413,7 @@ def test_dcgm_values_match_prometheus_client() -> None:
     ],
 )
 def test_tokens_match_prometheus_client(name: str, families: tuple[str, str]) -> None:
-    text = fixture(name)
+    text = metrics_text(name)
     totals = dict.fromkeys(families, 0.0)
     for family in text_string_to_metric_families(text):
         for s in family.samples:

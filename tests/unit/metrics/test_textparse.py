@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -19,21 +18,11 @@ from kubectl_infercost.metrics import (
     parse_samples,
     token_count,
 )
+from tests.conftest import DCGM_H100, DCGM_L4, LLAMACPP, METRICS, SGLANG, VLLM, metrics_text
 
-# The repository is cloned with shared/ beside it.
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "metrics"
-VLLM = "vllm-v1-kops-2026-03.prom"
-SGLANG = "sglang-docs-example.prom"
-LLAMACPP = "llamacpp-a2df2787-fragment.prom"
-DCGM_L4 = "dcgm-exporter-4.x-l4-kops-2026-03.prom"
-DCGM_H100 = "dcgm-exporter-4.x-h100x8-sampled-2026-03.prom"
 ALL_FIXTURES = (VLLM, SGLANG, LLAMACPP, DCGM_L4, DCGM_H100)
 VLLM_TOKENS = ("vllm:prompt_tokens_total", "vllm:generation_tokens_total")
 QWEN = "Qwen/Qwen2.5-0.5B-Instruct"
-
-
-def fixture(name: str) -> str:
-    return (FIXTURES / name).read_text(encoding="utf-8")
 
 
 def one(text: str, name: str) -> Sample:
@@ -43,14 +32,14 @@ def one(text: str, name: str) -> Sample:
 
 
 def test_fixture_directory_is_found() -> None:
-    assert sorted(p.name for p in FIXTURES.glob("*.prom")) == sorted(ALL_FIXTURES)
+    assert sorted(p.name for p in METRICS.glob("*.prom")) == sorted(ALL_FIXTURES)
 
 
 # --- real fixtures, values read off the files by hand ------------------------------------------
 
 
 def test_vllm_token_counters() -> None:
-    samples = parse_samples(fixture(VLLM), VLLM_TOKENS)
+    samples = parse_samples(metrics_text(VLLM), VLLM_TOKENS)
     assert samples == [
         Sample("vllm:prompt_tokens_total", {"engine": "0", "model_name": QWEN}, 0.0, "0.0"),
         Sample("vllm:generation_tokens_total", {"engine": "0", "model_name": QWEN}, 0.0, "0.0"),
@@ -58,7 +47,7 @@ def test_vllm_token_counters() -> None:
 
 
 def test_vllm_other_values() -> None:
-    text = fixture(VLLM)
+    text = metrics_text(VLLM)
     gc = parse_samples(text, ["python_gc_objects_collected_total"])
     assert [(s.labels["generation"], s.value) for s in gc] == [("0", 14250.0), ("1", 2120.0), ("2", 303.0)]
     assert token_count(gc[0]) == 14250
@@ -80,7 +69,7 @@ def test_vllm_other_values() -> None:
 
 
 def test_vllm_info_metric_labels() -> None:
-    info = one(fixture(VLLM), "vllm:cache_config_info")
+    info = one(metrics_text(VLLM), "vllm:cache_config_info")
     assert info.value == 1.0
     assert len(info.labels) == 25
     assert info.labels["cpu_offload_params"] == "set()"
@@ -89,7 +78,7 @@ def test_vllm_info_metric_labels() -> None:
 
 
 def test_vllm_created_only_when_named() -> None:
-    text = fixture(VLLM)
+    text = metrics_text(VLLM)
     created = one(text, "vllm:prompt_tokens_created")
     assert created.value == 1.7740114612876017e09
     names = {s.name for s in parse_samples(text, prefixes=["vllm:"])}
@@ -99,12 +88,12 @@ def test_vllm_created_only_when_named() -> None:
 
 def test_vllm_whole_scrape_sample_count() -> None:
     # 395 sample lines, 38 of them _created companions.
-    samples = parse_samples(fixture(VLLM))
+    samples = parse_samples(metrics_text(VLLM))
     assert len(samples) == 395 - 38
 
 
 def test_name_match_is_exact_not_a_prefix() -> None:
-    text = fixture(VLLM)
+    text = metrics_text(VLLM)
     # A histogram: only _bucket/_count/_sum samples exist.
     assert parse_samples(text, ["vllm:iteration_tokens_total"]) == []
     assert len(parse_samples(text, ["vllm:iteration_tokens_total_bucket"])) == 14
@@ -112,7 +101,7 @@ def test_name_match_is_exact_not_a_prefix() -> None:
 
 
 def test_sglang_values() -> None:
-    text = fixture(SGLANG)
+    text = metrics_text(SGLANG)
     model = {"model_name": "meta-llama/Llama-3.1-8B-Instruct"}
     prompt = one(text, "sglang:prompt_tokens_total")
     assert prompt == Sample("sglang:prompt_tokens_total", model, 8128902.0, "8.128902e+06")
@@ -128,7 +117,7 @@ def test_sglang_values() -> None:
 
 
 def test_llamacpp_fragment() -> None:
-    samples = parse_samples(fixture(LLAMACPP), prefixes=["llamacpp:"])
+    samples = parse_samples(metrics_text(LLAMACPP), prefixes=["llamacpp:"])
     assert samples == [
         Sample("llamacpp:requests_processing", {}, 0.0, "0"),
         Sample("llamacpp:requests_deferred", {}, 0.0, "0"),
@@ -136,7 +125,7 @@ def test_llamacpp_fragment() -> None:
 
 
 def test_dcgm_l4_values() -> None:
-    text = fixture(DCGM_L4)
+    text = metrics_text(DCGM_L4)
     power = one(text, "DCGM_FI_DEV_POWER_USAGE")
     assert power.value == 16.365
     assert power.labels == {
@@ -155,7 +144,7 @@ def test_dcgm_l4_values() -> None:
 
 
 def test_dcgm_h100_values() -> None:
-    text = fixture(DCGM_H100)
+    text = metrics_text(DCGM_H100)
     power = parse_samples(text, ["DCGM_FI_DEV_POWER_USAGE"])
     assert [s.value for s in power] == [113.611, 68.347, 65.709, 67.316, 68.717, 65.742, 67.328, 66.997]
     assert power[0].labels["pod"] == "vllm-agg-0-vllmdecodeworker-s65j5"
@@ -190,7 +179,7 @@ def _ours(samples: list[Sample]) -> list[tuple[str, tuple[tuple[str, str], ...],
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
 def test_whole_scrape_matches_prometheus_client(name: str) -> None:
-    text = fixture(name)
+    text = metrics_text(name)
     assert _ours(parse_samples(text)) == _reference(text)
 
 
@@ -205,7 +194,7 @@ WANTED = {
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
 def test_wanted_families_match_prometheus_client(name: str) -> None:
-    text = fixture(name)
+    text = metrics_text(name)
     wanted = WANTED[name]
     expected = [s for s in _reference(text) if s[0] in wanted]
     assert expected, "the fixture should hold the wanted families"
