@@ -34,22 +34,38 @@ def fixed(value: int, scale: int) -> str:
     return f"{'-' if value < 0 else ''}{whole}.{frac:0{scale}d}"
 
 
+# The formatters below are on the hot path of the row builder: slicing the integer's digits is about
+# twice as fast as ``f"{whole}.{frac:012d}"`` and gives the same text.
+
+
 def fx12(value: int) -> str:
+    """Pico-units as fixed-point text with 12 decimals (``fixed(value, 12)``)."""
+    if value >= PICO or value <= -PICO:
+        text = str(value)
+        return f"{text[:-12]}.{text[-12:]}"
     if value >= 0:
-        whole, frac = divmod(value, PICO)
-        return f"{whole}.{frac:012d}"
-    whole, frac = divmod(-value, PICO)
-    return f"-{whole}.{frac:012d}"
+        return "0." + str(value + PICO)[1:]
+    return "-0." + str(PICO - value)[1:]
 
 
 def fx6(value: int) -> str:
-    whole, frac = divmod(value, MICRO)
-    return f"{whole}.{frac:06d}"
+    """Micro-units as fixed-point text with 6 decimals (``fixed(value, 6)``)."""
+    if value >= MICRO or value <= -MICRO:
+        text = str(value)
+        return f"{text[:-6]}.{text[-6:]}"
+    if value >= 0:
+        return "0." + str(value + MICRO)[1:]
+    return "-0." + str(MICRO - value)[1:]
 
 
 def fx2(value: int) -> str:
-    whole, frac = divmod(abs(value), 100)
-    return f"{'-' if value < 0 else ''}{whole}.{frac:02d}"
+    """Hundredths as fixed-point text with 2 decimals (``fixed(value, 2)``)."""
+    if value >= 100 or value <= -100:
+        text = str(value)
+        return f"{text[:-2]}.{text[-2:]}"
+    if value >= 0:
+        return "0." + str(value + 100)[1:]
+    return "-0." + str(100 - value)[1:]
 
 
 def scaled(value: Decimal, scale: int) -> int:
@@ -98,6 +114,12 @@ class CloudPricer:
                 front.append((a, b, entry))
         self._front = front
         self._places = places
+        #: The non-dominated entries as (input price, output price, entry), prices in 10⁻ᵖˡᵃᶜᵉˢ dollars per
+        #: million tokens; the row builder inlines :meth:`price` with these.
+        self.front: tuple[tuple[int, int, PriceEntry], ...] = tuple(front)
+        #: value × ``multiplier`` is the cost in pico-dollars (None: divide by ``divisor``, half-even).
+        self.multiplier: int | None = 10 ** (6 - places) if places <= 6 else None
+        self.divisor = 10 ** max(0, places - 6)
 
     def price(self, input_tokens: int, output_tokens: int) -> tuple[PriceEntry, int] | None:
         """(entry, cloud cost in pico-dollars) for the mix, or None without a catalog."""

@@ -9,22 +9,26 @@ and fast:
   value of the cost (``Decimal.as_integer_ratio``), so there is no double rounding.
 * ListCost in pico-dollars: price × quantity, an exact integer product, written with 12 decimals;
   the identity ListCost = ListUnitPrice × PricingQuantity holds exactly as written.
+
+Everything constant per run, per report, per period or per (report, namespace, model) is formatted
+once; per row only the figures that vary (costs, quantities, prices, token counts, cloud columns) are
+computed and formatted, and the row is one tuple display of the 60 focus-1.3 columns.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Context, Decimal
+from decimal import Decimal
 
-from ..errors import InvalidDataError
 from ..models import CostProfile, PeriodFigures, UsageReport
 from .cloud import PriceCatalog
 from .focus import (
     UNKNOWN_MODEL,
     ExportOptions,
+    PeriodSelection,
     Source,
     build_slug_map,
     clean_text,
@@ -35,6 +39,7 @@ from .focus import (
     single_line,
     slices_of,
 )
+from .focus_charges import IDLE, Charge, charge_part, hours_micro, period_charges
 from .focus_columns import Row
 from .focus_legacy import legacy_rows
 from .focus_pricing import (
@@ -51,8 +56,6 @@ from .focus_pricing import (
     unit_price,
 )
 
-_CTX = Context(prec=60, rounding=ROUND_HALF_EVEN)
-_ZERO = Decimal(0)
 ZERO12 = "0.000000000000"
 
 SERVICE_NAME = "On-Prem AI Inference"
@@ -62,113 +65,7 @@ TOKEN_UNIT = "1000000 Tokens"
 GPU_HOURS = "GPU-Hours"
 
 # ---------------------------------------------------------------------------------------------------
-# charges: what a period holds, before formatting
-
-MODEL, UNKNOWN, IDLE = 0, 1, 2
-
-
-@dataclass(slots=True)
-class Charge:
-    kind: int  # MODEL, UNKNOWN (no per-model breakdown) or IDLE
-    namespace: str
-    model: str | None
-    input_tokens: int
-    output_tokens: int
-    cost: Decimal
-    hours: Decimal | None  # GPU-hours that carry the cost when there are no tokens
-    idle_share: Decimal | None  # x_InferIdleCost on token rows (Proportional); None = unknown
-
-    def part(self, before: int, upto: int, total: int) -> Charge:
-        """The share of seconds [before, upto) of ``total``; cumulative rounding, so parts add up."""
-
-        def ints(value: int) -> int:
-            return div_half_even(value * upto, total) - div_half_even(value * before, total)
-
-        def decs(value: Decimal | None) -> Decimal | None:
-            if value is None:
-                return None
-            return _CTX.subtract(
-                _CTX.divide(_CTX.multiply(value, Decimal(upto)), Decimal(total)),
-                _CTX.divide(_CTX.multiply(value, Decimal(before)), Decimal(total)),
-            )
-
-        cost = decs(self.cost)
-        assert cost is not None
-        return Charge(
-            self.kind,
-            self.namespace,
-            self.model,
-            ints(self.input_tokens),
-            ints(self.output_tokens),
-            cost,
-            decs(self.hours),
-            decs(self.idle_share),
-        )
-
-
-def _nonnegative(value: Decimal, what: str, where: str) -> Decimal:
-    if value < 0:
-        raise InvalidDataError(f"{where}: {what} is negative ({value})")
-    return value
-
-
-def period_charges(figures: PeriodFigures, report_namespace: str, proportional: bool, where: str) -> list[Charge]:
-    """Model rows (merged by namespace and model, sorted), the unknown-model residual, the idle charge.
-
-    The residual is what the period holds beyond Σ byModel and idle: tokens without a per-model
-    breakdown, or cost without one (a report with no breakdown at all gives one rollup charge).
-    Cost residuals within the 6-dp rounding of the stored figures (10⁻⁶ per entry) are noise.
-    Under ``Proportional`` a model's idle share is ``byModel[].idleCostUSD`` (None if not recorded);
-    under ``Separate`` it is 0.
-    """
-    merged: dict[tuple[str, str], Charge] = {}
-    in_sum = out_sum = 0
-    cost_sum = _ZERO
-    for entry in figures.by_model:
-        cost = entry.estimated_cost_usd
-        if cost < 0:
-            raise InvalidDataError(f"{where}: byModel {entry.model!r} estimatedCostUSD is negative ({cost})")
-        share = entry.idle_cost_usd if proportional else _ZERO
-        in_sum += entry.input_tokens
-        out_sum += entry.output_tokens
-        cost_sum += cost
-        key = (entry.namespace, entry.model)
-        charge = merged.get(key)
-        if charge is None:
-            merged[key] = Charge(
-                MODEL, entry.namespace, entry.model, entry.input_tokens, entry.output_tokens, cost, entry.gpu_hours,
-                share,
-            )  # fmt: skip
-        else:
-            charge.input_tokens += entry.input_tokens
-            charge.output_tokens += entry.output_tokens
-            charge.cost += cost
-            if entry.gpu_hours is not None:
-                charge.hours = (charge.hours or _ZERO) + entry.gpu_hours
-            charge.idle_share = None if share is None or charge.idle_share is None else charge.idle_share + share
-    charges = [merged[key] for key in sorted(merged)]
-    total = _nonnegative(figures.estimated_cost_usd, "estimatedCostUSD", where)
-    idle = _nonnegative(figures.idle_cost_usd, "idleCostUSD", where)
-    in_rest = max(0, figures.input_tokens - in_sum)
-    out_rest = max(0, figures.output_tokens - out_sum)
-    cost_rest = total - idle - cost_sum
-    if in_rest or out_rest or cost_rest > Decimal(len(charges) + 1).scaleb(-6):
-        modelled_hours = sum((c.hours or _ZERO for c in charges), _ZERO)
-        rest_hours = figures.gpu_hours - figures.idle_gpu_hours - modelled_hours
-        charges.append(
-            Charge(
-                UNKNOWN, report_namespace, None, in_rest, out_rest, max(cost_rest, _ZERO),
-                rest_hours if rest_hours > 0 else None, _ZERO if not proportional else None,
-            )
-        )  # fmt: skip
-    if idle > 0:
-        hours = _nonnegative(figures.idle_gpu_hours, "idleGpuHours", where)
-        charges.append(Charge(IDLE, report_namespace, None, 0, 0, idle, hours or None, None))
-    return charges
-
-
-# ---------------------------------------------------------------------------------------------------
-# rows
+# per report and per period
 
 
 class _Report:
@@ -219,23 +116,43 @@ class _Report:
         return text
 
 
-def _hours_for(charge: Charge, figures: PeriodFigures, report: _Report, where: str) -> int:
-    """GPU-hours (micro) carrying a cost without tokens: measured hours, else cost ÷ a per-GPU rate.
+#: (ChargePeriodStart, ChargePeriodEnd, BillingPeriodStart, BillingPeriodEnd, before, upto, total) of a
+#: selected month slice: the slice holds seconds [before, upto) of the period's ``total``; total is 0
+#: when the slice is the whole period (no proration).
+Piece = tuple[str, str, str, str, int, int, int]
+#: Slices depend only on (label, start, end, is_open): reports of one schedule share them.
+PlanCache = dict[tuple[object, ...], tuple[str, list[Piece]]]
 
-    The rate is the CostProfile's hourlyCostUSD ÷ gpuCount, else the period's own average
-    (estimatedCostUSD ÷ gpuHours). Never below 0.000001, so a unit price always exists.
-    """
-    if charge.hours is not None and charge.hours > 0:
-        hours = charge.hours
-    elif report.per_gpu_rate is not None:
-        hours = _CTX.divide(charge.cost, report.per_gpu_rate)
-    elif figures.gpu_hours > 0 and figures.estimated_cost_usd > 0:
-        hours = _CTX.divide(_CTX.multiply(charge.cost, figures.gpu_hours), figures.estimated_cost_usd)
-    else:
-        raise InvalidDataError(
-            f"{where}: cost {charge.cost} without tokens or GPU-hours, and no CostProfile rate to express it"
-        )
-    return max(1, scaled(hours, 6))
+
+def _plan(
+    figures: PeriodFigures, is_open: bool, selection: PeriodSelection, cache: PlanCache, where: str
+) -> tuple[str, list[Piece]]:
+    """(label, selected slices) of a period, formatted once per distinct period."""
+    key = (figures.period, figures.period_start, figures.period_end, is_open)
+    found = cache.get(key)
+    if found is not None:
+        return found
+    pieces = slices_of(figures, is_open, where)
+    plan: list[Piece] = []
+    before = 0
+    for piece in pieces:
+        if selected(piece, selection):
+            plan.append(
+                (
+                    date_time(piece.start), date_time(piece.end), date_time(piece.billing_start),
+                    date_time(piece.billing_end), before, before + piece.seconds,
+                    piece.total_seconds if piece.parts > 1 else 0,
+                )
+            )  # fmt: skip
+        before += piece.seconds
+    result = (single_line(figures.period or ""), plan)
+    if pieces:  # none: not accounted, or end <= start (an error for a period with usage): not cached
+        cache[key] = result
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# rows
 
 
 def build_focus_rows(sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions) -> Iterator[Row]:
@@ -249,28 +166,26 @@ def build_focus_rows(sources: Sequence[Source], catalog: PriceCatalog | None, op
     slugs = build_slug_map(
         m.model for report, _ in sources for figures, _open in report_periods(report) for m in figures.by_model
     )
-    return _rows(sources, options, pricer, slugs, project)
-
-
-def _rows(
-    sources: Sequence[Source],
-    options: ExportOptions,
-    pricer: CloudPricer,
-    slugs: Mapping[str, str],
-    project: Callable[[Row], Row] | None,
-) -> Iterator[Row]:
-    for report, profile in sources:
-        ctx = _Report(report, profile, options)
-        rows = _report_rows(report, ctx, options, pricer, slugs)
-        if project is None:
-            yield from rows
-        else:
-            yield from map(project, rows)
+    plans: PlanCache = {}
+    cloud = [(a, b, clean_text(entry.provider), clean_text(entry.model)) for a, b, entry in pricer.front]
+    # chain: each row goes straight from _report_rows to the consumer (no generator in between)
+    rows = itertools.chain.from_iterable(
+        _report_rows(report, _Report(report, profile, options), options, pricer, cloud, slugs, plans)
+        for report, profile in sources
+    )
+    return rows if project is None else map(project, rows)
 
 
 def _report_rows(
-    report: UsageReport, ctx: _Report, options: ExportOptions, pricer: CloudPricer, slugs: Mapping[str, str]
+    report: UsageReport,
+    ctx: _Report,
+    options: ExportOptions,
+    pricer: CloudPricer,
+    cloud: list[tuple[int, int, str, str]],
+    slugs: Mapping[str, str],
+    plans: PlanCache,
 ) -> Iterator[Row]:
+    # Constant for the whole report.
     bill_id = options.billing_account_id
     bill_name = clean_text(options.billing_account_name or bill_id)
     provider = clean_text(options.provider_name)
@@ -279,125 +194,163 @@ def _report_rows(
     cp_x, gpu_x = clean_text(ctx.cp_name), clean_text(ctx.gpu_model) if ctx.gpu_model is not None else None
     count_x, years_x, rate_x, pue_x = ctx.gpu_count_text, ctx.years_text, ctx.rate_text, ctx.pue_text
     ur_x = clean_text(ctx.ref)
-    sku_price_suffix = f"@{ctx.namespace}/{ctx.cp_name}"
+    report_ns, per_gpu_rate, proportional = ctx.namespace, ctx.per_gpu_rate, ctx.proportional
+    sku_price_suffix = f"@{report_ns}/{ctx.cp_name}"
+    idle_sku, idle_resource = ctx.idle_sku, ctx.idle_resource
+    idle_sku_price = idle_sku + sku_price_suffix
+    idle_tags = ctx.tags(report_ns, options)
+    idle_desc = f"Idle GPU capacity, CostProfile {report_ns}/{cp_x}, "
     per_model: dict[tuple[str, str | None], tuple[str, str, str, str | None, str | None, str, str, str]] = {}
-    cloud_names: dict[int, tuple[str, str]] = {}  # by id(): entries live in the pricer
-    idle_sku_price = ctx.idle_sku + sku_price_suffix
+    # The cloud-equivalent choice of CloudPricer.price, inlined: the first non-dominated entry, then any
+    # cheaper one (strictly, so ties keep the catalog order).
+    first_cloud = cloud[0] if cloud else None
+    second_cloud = cloud[1] if len(cloud) > 1 else None
+    more_clouds = cloud[2:]
+    multiplier, divisor = pricer.multiplier, pricer.divisor
+    selection = options.selection
     for figures, is_open in report_periods(report):
         where = f"{ctx.where} period {figures.period}"
-        pieces = slices_of(figures, is_open, where)
-        chosen = [p for p in pieces if selected(p, options.selection)]
-        if not chosen:
+        label, plan = _plan(figures, is_open, selection, plans, where)
+        if not plan:
             continue
-        charges = period_charges(figures, ctx.namespace, ctx.proportional, where)
-        label = single_line(figures.period or "")
-        offset = 0
-        offsets = {}
-        for piece in pieces:
-            offsets[piece.part] = offset
-            offset += piece.seconds
-        for piece in chosen:
-            cps, cpe = date_time(piece.start), date_time(piece.end)
-            bps, bpe = date_time(piece.billing_start), date_time(piece.billing_end)
-            before = offsets[piece.part]
-            for whole in charges:
-                charge = whole if piece.parts == 1 else whole.part(before, before + piece.seconds, piece.total_seconds)
-                tokens = charge.input_tokens + charge.output_tokens
-                if charge.kind == IDLE:
-                    if charge.cost <= 0:
+        charges = period_charges(figures, report_ns, proportional, where)
+        for cps, cpe, bps, bpe, before, upto, total in plan:
+            parts: list[Charge] = [charge_part(c, before, upto, total) for c in charges] if total else charges
+            for kind, ns, model, inp, out, cost, hours, share in parts:
+                tokens = inp + out
+                if kind == IDLE:
+                    if cost <= 0:
                         continue
-                    qm = _hours_for(charge, figures, ctx, where)
-                    price = unit_price(charge.cost, qm)
+                    qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
+                    price = unit_price(cost, qm)
                     billed = fx12(price * qm)
                     ps, qs = fx6(price), fx6(qm)
                     yield (
                         billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
-                        bill_id, ps, ps, ctx.idle_resource, qs, "GPU Pool", region_id, qs, GPU_HOURS, GPU_HOURS,
-                        "Standard", "Usage", None, None, "Usage-Based", ctx.idle_sku, idle_sku_price, ctx.namespace,
-                        ctx.namespace, ctx.tags(ctx.namespace, options), SERVICE_SUBCATEGORY, None,
-                        f"Idle GPU capacity, CostProfile {ctx.namespace}/{cp_x}, {label}", bill_name, provider,
+                        bill_id, ps, ps, idle_resource, qs, "GPU Pool", region_id, qs, GPU_HOURS, GPU_HOURS,
+                        "Standard", "Usage", None, None, "Usage-Based", idle_sku, idle_sku_price, report_ns,
+                        report_ns, idle_tags, SERVICE_SUBCATEGORY, None, idle_desc + label, bill_name, provider,
                         provider, provider, provider, provider, cp_x, region_name, "Idle GPU Hours", None, cp_x,
                         gpu_x, count_x, None, None, years_x, rate_x, pue_x, None, None, None, None, None, None,
                         ur_x, billed,
                     )  # fmt: skip
                     continue
-                if tokens == 0 and charge.cost <= 0:
+                if tokens == 0 and cost <= 0:
                     continue
-                key = (charge.namespace, charge.model)
+                key = (ns, model)
                 cached = per_model.get(key)
                 if cached is None:
-                    cached = (
-                        *_model_strings(charge, slugs, bill_id, sku_price_suffix, ctx.where),
-                        ctx.tags(charge.namespace, options),
+                    cached = per_model[key] = (
+                        *_model_strings(ns, model, slugs, bill_id, sku_price_suffix, ctx.where),
+                        ctx.tags(ns, options),
                     )
-                    per_model[key] = cached
                 resource_id, sku, sku_price, name_x, model_x, token_desc, gpu_desc, tags = cached
-                ns = charge.namespace
-                share = charge.idle_share
-                idle_x = ZERO12 if share is not None and not share else (fx12(scaled(share, 12)) if share else None)
-                if tokens:
-                    # price = cost / (tokens / 10^6) in micro-dollars, half-even (inlined unit_price)
-                    num, den = charge.cost.as_integer_ratio()
-                    den *= tokens
-                    price, rest = divmod(num * PICO, den)
-                    if 2 * rest > den or (2 * rest == den and price & 1):
-                        price += 1
-                    billed_pico = price * tokens
-                    units, frac = divmod(billed_pico, PICO)
-                    billed = f"{units}.{frac:012d}"
-                    units, frac = divmod(price, MICRO)
-                    ps = f"{units}.{frac:06d}"
-                    units, frac = divmod(tokens, MICRO)
-                    qs = f"{units}.{frac:06d}"
-                    found = pricer.price(charge.input_tokens, charge.output_tokens)
-                    if found is None:
-                        c_prov = c_model = c_cost = c_sav = c_pct = None
-                    else:
-                        entry, cloud = found
-                        names = cloud_names.get(id(entry))
-                        if names is None:
-                            names = cloud_names[id(entry)] = (clean_text(entry.provider), clean_text(entry.model))
-                        c_prov, c_model = names
-                        saving = cloud - billed_pico
-                        c_cost, c_sav = fx12(cloud), fx12(saving)
-                        c_pct = fx2(div_half_even(saving * 10000, cloud)) if cloud else None
-                    yield (
-                        billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
-                        bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, f"{tokens}.000000",
-                        "Tokens", TOKEN_UNIT, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
-                        tags, SERVICE_SUBCATEGORY, None, f"{token_desc}, {label}", bill_name,
-                        provider, provider, provider, provider, provider, name_x, region_name, "Tokens", None, cp_x,
-                        gpu_x, count_x, str(charge.input_tokens), str(charge.output_tokens), years_x, rate_x, pue_x,
-                        c_prov, c_model, c_cost, c_sav, c_pct, model_x, ur_x, idle_x,
-                    )  # fmt: skip
+                if share is None:
+                    idle_x = None
+                elif share:
+                    idle_x = fx12(scaled(share, 12))
                 else:
-                    qm = _hours_for(charge, figures, ctx, where)
-                    price = unit_price(charge.cost, qm)
+                    idle_x = ZERO12
+                if not tokens:
+                    qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
+                    price = unit_price(cost, qm)
                     billed = fx12(price * qm)
                     ps, qs = fx6(price), fx6(qm)
                     yield (
                         billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, qs, GPU_HOURS,
                         GPU_HOURS, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
-                        tags, SERVICE_SUBCATEGORY, None, f"{gpu_desc}, {label}", bill_name,
+                        tags, SERVICE_SUBCATEGORY, None, gpu_desc + label, bill_name,
                         provider, provider, provider, provider, provider, name_x, region_name, "GPU Hours", None,
                         cp_x, gpu_x, count_x, "0", "0", years_x, rate_x, pue_x, None, None, None, None, None,
                         model_x, ur_x, idle_x,
                     )  # fmt: skip
+                    continue
+                # ListUnitPrice = cost / (tokens / 10^6) in micro-dollars, half-even (unit_price, inlined)
+                num, den = cost.as_integer_ratio()
+                den *= tokens
+                price, rest = divmod(num * PICO, den)
+                rest += rest
+                if rest > den or (rest == den and price & 1):
+                    price += 1
+                billed_pico = price * tokens
+                # fixed-point text by slicing digits (fx12 / fx6 inlined for the common magnitudes)
+                if billed_pico >= PICO:
+                    text = str(billed_pico)
+                    billed = f"{text[:-12]}.{text[-12:]}"
+                else:
+                    billed = fx12(billed_pico)
+                if price >= MICRO:
+                    text = str(price)
+                    ps = f"{text[:-6]}.{text[-6:]}"
+                else:
+                    ps = fx6(price)
+                digits = str(tokens)
+                qs = f"{digits[:-6]}.{digits[-6:]}" if tokens >= MICRO else fx6(tokens)
+                if first_cloud is None:
+                    c_prov = c_model = c_cost = c_sav = c_pct = None
+                else:
+                    a, b, c_prov, c_model = first_cloud
+                    value = inp * a + out * b
+                    if second_cloud is not None:  # the usual catalog has two non-dominated entries
+                        a, b, other_prov, other_model = second_cloud
+                        other = inp * a + out * b
+                        if other < value:
+                            value, c_prov, c_model = other, other_prov, other_model
+                        for a, b, other_prov, other_model in more_clouds:
+                            other = inp * a + out * b
+                            if other < value:
+                                value, c_prov, c_model = other, other_prov, other_model
+                    cost_pico = value * multiplier if multiplier is not None else div_half_even(value, divisor)
+                    saving = cost_pico - billed_pico
+                    if cost_pico >= PICO:
+                        text = str(cost_pico)
+                        c_cost = f"{text[:-12]}.{text[-12:]}"
+                    else:
+                        c_cost = "0." + str(cost_pico + PICO)[1:]
+                    if saving >= PICO or saving <= -PICO:
+                        text = str(saving)
+                        c_sav = f"{text[:-12]}.{text[-12:]}"
+                    else:
+                        c_sav = fx12(saving)
+                    if cost_pico:
+                        # savings percent, half-even to 2 dp (div_half_even and fx2, inlined)
+                        pct, rest = divmod(saving * 10000, cost_pico)
+                        rest += rest
+                        if rest > cost_pico or (rest == cost_pico and pct & 1):
+                            pct += 1
+                        if pct >= 100 or pct <= -100:
+                            text = str(pct)
+                            c_pct = f"{text[:-2]}.{text[-2:]}"
+                        else:
+                            c_pct = fx2(pct)
+                    else:
+                        c_pct = None
+                yield (
+                    billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
+                    bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, digits + ".000000",
+                    "Tokens", TOKEN_UNIT, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
+                    tags, SERVICE_SUBCATEGORY, None, token_desc + label, bill_name,
+                    provider, provider, provider, provider, provider, name_x, region_name, "Tokens", None, cp_x,
+                    gpu_x, count_x, str(inp), str(out), years_x, rate_x, pue_x,
+                    c_prov, c_model, c_cost, c_sav, c_pct, model_x, ur_x, idle_x,
+                )  # fmt: skip
 
 
 def _model_strings(
-    charge: Charge, slugs: Mapping[str, str], bill_id: str, sku_price_suffix: str, where: str
+    ns: str, model: str | None, slugs: Mapping[str, str], bill_id: str, sku_price_suffix: str, where: str
 ) -> tuple[str, str, str, str | None, str | None, str, str]:
-    """ResourceId, SkuId, SkuPriceId, ResourceName, x_InferModelName and descriptions of a row's model."""
-    ns = charge.namespace
-    if charge.model is None:
+    """ResourceId, SkuId, SkuPriceId, ResourceName, x_InferModelName and descriptions of a row's model.
+
+    The descriptions end with ``", "``: the row adds the period label.
+    """
+    if model is None:
         slug, name_x, model_x = UNKNOWN_MODEL, UNKNOWN_MODEL, None
         shown = f"{UNKNOWN_MODEL} (no per-model breakdown)"
     else:
-        slug = slugs.get(charge.model) or build_slug_map([charge.model])[charge.model]
-        name_x = model_x = clean_text(charge.model)
-        shown = single_line(charge.model)
+        slug = slugs.get(model) or build_slug_map([model])[model]
+        name_x = model_x = clean_text(model)
+        shown = single_line(model)
     resource_id = f"{bill_id}/{ns}/models/{slug}"
     sku_price = slug + sku_price_suffix
     guard((ns, resource_id, slug, sku_price), f"{where} namespace {ns!r}")
@@ -407,8 +360,8 @@ def _model_strings(
         sku_price,
         name_x,
         model_x,
-        f"LLM inference tokens, {shown} in namespace {ns}",
-        f"GPU time without tokens, {shown} in namespace {ns}",
+        f"LLM inference tokens, {shown} in namespace {ns}, ",
+        f"GPU time without tokens, {shown} in namespace {ns}, ",
     )
 
 

@@ -29,16 +29,13 @@ from typing import IO, Any, Protocol
 
 from .. import __version__
 from ..core.focus_columns import SCALE, Kind, Layout, Row
+from .focus_parquet import ParquetSink
+from .focus_parquet import arrow_type as arrow_type  # re-exported
+from .focus_parquet import parquet_schema as parquet_schema  # re-exported
 
 GENERATOR = f"kubectl-infercost/{__version__}"
 FORMATS = ("csv", "json", "parquet")
 _encode_str: Callable[[str], str] = encode_basestring
-
-
-def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
-    iterator = iter(rows)
-    while chunk := list(itertools.islice(iterator, size)):
-        yield chunk
 
 
 class Sink(Protocol):
@@ -152,69 +149,7 @@ class JsonSink:
         self._stream.write("\n]}\n" if self.count else "]}\n")
 
 
-# ---------------------------------------------------------------------------------------------------
-# Parquet
-
-
-def arrow_type(kind: Kind) -> Any:
-    import pyarrow as pa
-
-    if kind in SCALE:
-        return pa.decimal128(38, SCALE[kind])
-    if kind is Kind.COUNT:
-        return pa.int64()
-    if kind is Kind.DATETIME:
-        return pa.timestamp("us", tz="UTC")
-    if kind in (Kind.STRING, Kind.JSON):
-        return pa.string()
-    raise ValueError(f"{kind.value} columns have no Parquet type (the legacy layout is CSV and JSON only)")
-
-
-def parquet_schema(layout: Layout) -> Any:
-    import pyarrow as pa
-
-    fields = [pa.field(c.name, arrow_type(c.kind), nullable=True) for c in layout.columns]
-    meta = {"focus_version": layout.focus_version or "", "layout": layout.name}
-    return pa.schema(fields, metadata=meta)
-
-
-class ParquetSink:
-    """Row groups of ``batch_rows``; text is converted to the column types by Arrow's own casts."""
-
-    def __init__(self, stream: IO[bytes] | str, layout: Layout, batch_rows: int = 131072) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        self._pa = pa
-        self._schema = parquet_schema(layout)
-        self._types = [f.type for f in self._schema]
-        self._writer = pq.ParquetWriter(stream, self._schema, compression="snappy")
-        self._batch_rows = batch_rows
-        self._pending: list[Row] = []
-        self.count = 0
-
-    def _flush(self) -> None:
-        if not self._pending:
-            return
-        pa = self._pa
-        columns = list(zip(*self._pending, strict=True))
-        arrays = []
-        for values, arrow in zip(columns, self._types, strict=True):
-            text = pa.array(values, type=pa.string())
-            arrays.append(text if arrow == pa.string() else text.cast(arrow))
-        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=self._schema))
-        self.count += len(self._pending)
-        self._pending = []
-
-    def write(self, rows: Iterable[Row]) -> None:
-        for row in rows:
-            self._pending.append(row)
-            if len(self._pending) >= self._batch_rows:
-                self._flush()
-
-    def close(self) -> None:
-        self._flush()
-        self._writer.close()
+# Parquet: ParquetSink, arrow_type and parquet_schema live in .focus_parquet
 
 
 # ---------------------------------------------------------------------------------------------------
