@@ -1,0 +1,73 @@
+"""The roles in deploy/rbac.yaml are enough: reconcile and export work as users holding only them."""
+
+from __future__ import annotations
+
+import subprocess
+from decimal import Decimal as D
+from pathlib import Path
+
+from kubectl_infercost.kube.client import KubeClient
+from testenv import metricsgen
+
+from .conftest import REPO, Sim, run_cli
+from .identities import user_kubeconfig
+from .world import create, new_world, status_of
+
+RBAC = "/apis/rbac.authorization.k8s.io/v1"
+
+
+def _bind(kube: KubeClient, role: str, user: str) -> None:
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{role}-{user}"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }
+    kube.request("POST", f"{RBAC}/clusterrolebindings", body=binding)
+
+
+def test_reconciler_and_viewer_roles_suffice(
+    installed: None,
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    applied = subprocess.run(
+        ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac.yaml")], capture_output=True, text=True, check=False
+    )
+    assert applied.returncode == 0, applied.stderr
+    user, viewer = f"rec-{namespace}", f"view-{namespace}"
+    _bind(kube, "infercost-reconciler", user)
+    _bind(kube, "infercost-viewer", viewer)
+    as_user = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "rec", user))}
+    as_viewer = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "view", viewer))}
+
+    w = new_world(kube, sim, namespace)
+    w.add_exporter(new_ip())
+    w.pool_profile()
+    ip = new_ip()
+    w.inference_pod("vllm", namespace, ip, "llama-3-8b")
+    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
+    sim.write(ip, 8000, metricsgen.vllm("llama-3-8b", 0, 0))
+    w.set_energy(0)
+    first = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T10:00:00Z", env=as_user)
+    assert first.returncode == 0, first.stderr
+    sim.write(ip, 8000, metricsgen.vllm("llama-3-8b", 600_000, 200_000))
+    w.set_energy(1_800_000_000)
+    second = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T11:00:00Z", env=as_user)
+    assert second.returncode == 0, second.stderr
+    assert "0 failed" in second.stdout
+    # the worked example's hour, all on the one model (token mode): 8.819178
+    assert D(str(status_of(kube, "usagereports", namespace, "daily")["estimatedCostUSD"])) == D("8.819178")
+
+    exported = run_cli("export", "focus", "-n", namespace, env=as_viewer)
+    assert exported.returncode == 0, exported.stderr
+    # FOCUS rounds the price, not the cost: 8.819178 / 0.8 = 11.0239725 -> 11.023972 (half-even);
+    # BilledCost = 11.023972 x 0.800000 = 8.8191776
+    assert exported.stdout.splitlines()[1].startswith("8.819177600000,8.819177600000,8.819177600000,8.819177600000,")
+    refused = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", env=as_viewer)
+    assert refused.returncode == 4
+    assert "forbidden" in refused.stderr.lower()
