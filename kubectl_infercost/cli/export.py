@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -251,7 +252,7 @@ def _first_error(exc: ValidationError) -> str:
 @contextmanager
 def _stdout_text() -> Iterator[IO[str]]:
     """UTF-8 stdout whatever the locale, with LF line ends; the underlying buffer stays open."""
-    wrapper = io.TextIOWrapper(click.get_binary_stream("stdout"), encoding="utf-8", newline="")
+    wrapper = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
         yield wrapper
     finally:

@@ -8,6 +8,7 @@ Keys and formats are documented in docs/report.md.
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -193,7 +194,7 @@ def _emit(
 
     sections = _sort(ropts.sort_by, sections)
     empty = not any(rows for _, rows in sections)
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     if ropts.output in ("json", "yaml"):
         doc: dict[str, Any] = {"kind": kind, "schemaVersion": SCHEMA_VERSION, "namespace": scope.namespace}
         doc.update(extra or {})
