@@ -14,7 +14,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -234,8 +233,3 @@ class ControlPlane:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-if __name__ == "__main__":
-    # Smoke check: start, print the server, stop.
-    with ControlPlane() as cp:
-        print(cp.server, file=sys.stderr)

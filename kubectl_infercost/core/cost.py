@@ -66,7 +66,6 @@ class GpuEnergy:
 class EnergyResult:
     kwh: Decimal
     source: str  # DCGMEnergy | DCGMPower | TDPFallback
-    gpus_measured: int
 
 
 def interval_energy(
@@ -97,8 +96,8 @@ def interval_energy(
         measured += 1
     if measured == 0:
         tdp = spec.hardware.tdp_watts or ZERO
-        return EnergyResult(tdp * spec.hardware.gpu_count * hours / 1000, "TDPFallback", 0)
-    return EnergyResult(kwh, "DCGMPower" if used_power else "DCGMEnergy", measured)
+        return EnergyResult(tdp * spec.hardware.gpu_count * hours / 1000, "TDPFallback")
+    return EnergyResult(kwh, "DCGMPower" if used_power else "DCGMEnergy")
 
 
 @dataclass(frozen=True)
