@@ -204,19 +204,18 @@ def _write_profile(
 ) -> None:
     for _ in range(MAX_WRITE_ATTEMPTS):
         status = profile_status(cp.spec, cp.status, dcgm, opts.now)
+        try:
+            if not opts.dry_run:
+                replace_status(client, COST_PROFILES, obj, status)
+        except ConflictError:
+            obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
+            cp = CostProfile.model_validate(obj)
+            continue
         summary.results.append(
             f"costprofile {_key(obj)}: ${status.hourly_cost_usd}/h, {status.current_power_draw_watts:.0f} W "
             f"({status.power_source})"
         )
-        if opts.dry_run:
-            return
-        try:
-            replace_status(client, COST_PROFILES, obj, status)
-            return
-        except ConflictError:
-            obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
-            cp = CostProfile.model_validate(obj)
-            summary.results.pop()
+        return
     summary.problems.append(f"CostProfile {_key(obj)}: status write kept conflicting; will retry next pass")
 
 
@@ -246,6 +245,19 @@ def _write_report(
         else:
             scrape_state = ("True", "AllEndpointsScraped", f"{len(pods)} inference pod(s) scraped")
         status.conditions = set_condition(status.conditions, "ScrapeHealthy", *scrape_state, opts.now)
+        if outcome.oversubscribed:
+            claimed = sum(p.gpus for p in pods)
+            message = (
+                f"pods claim {claimed} GPUs, the profile has {profile.spec.hardware.gpu_count}: shares of {claimed}"
+            )
+            status.conditions = set_condition(
+                status.conditions, "GPUsOversubscribed", "True", "Oversubscribed", message, opts.now
+            )
+            summary.problems.append(f"UsageReport {_key(obj)}: {message}")
+        elif any(c.type == "GPUsOversubscribed" for c in status.conditions):
+            status.conditions = set_condition(
+                status.conditions, "GPUsOversubscribed", "False", "WithinPool", "GPU claims fit the pool", opts.now
+            )
         ready = (
             "baseline taken; accounting starts now" if outcome.baseline else f"accounted up to {opts.now.isoformat()}"
         )

@@ -6,7 +6,7 @@ and the totals are sums of the rounded parts, so the invariants of §7 hold exac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -36,11 +36,9 @@ ESTIMATE_GAP_HOURS = Decimal(1)
 class PassOutcome:
     status: UsageReportStatus
     baseline: bool = False
-    cost: IntervalCost | None = None
-    allocation: Allocation | None = None
     accrued_usd: Decimal = ZERO
     tokens: int = 0
-    closed_periods: list[str] = field(default_factory=list)
+    oversubscribed: bool = False  # pods claimed more GPUs than the profile has (§7: warn)
 
 
 def _gpu_checkpoints(gpus: list[GpuEnergy]) -> list[GpuCheckpoint]:
@@ -86,13 +84,12 @@ def advance(
     alloc = attribute(deltas, cost.total, cost.hours, profile.hardware.gpu_count, spec.output_token_weight)
     segments = split_interval(checkpoint.time, now, spec.schedule, spec.time_zone)
     estimated = len(segments) > 1 and cost.hours > ESTIMATE_GAP_HOURS
-    outcome = PassOutcome(new, cost=cost, allocation=alloc)
+    outcome = PassOutcome(new, oversubscribed=alloc.oversubscribed)
     before_total = _grand_total(status)
     for seg, part in zip(segments, _split(alloc, cost, segments), strict=True):
         if new.period != seg.period.label:
             if new.period is not None:
                 _close(new, spec, seg.start, catalog)
-                outcome.closed_periods.append(new.history[0].period or "")
             _open(new, seg)
         _add(new, part)
         if estimated:

@@ -238,3 +238,19 @@ def test_now_before_checkpoint_is_refused() -> None:
     status = advance(spec(), UsageReportStatus(), PROFILE, T1, [], [], None).status
     with pytest.raises(InvalidDataError, match="before the report's checkpoint"):
         advance(spec(), status, PROFILE, T0, [], [], None)
+
+
+def test_oversubscribed_pool_shares_by_claims_and_warns() -> None:
+    # A claims 6 and B 4 of 8 GPUs: shares of 10. C = 8.819178082 -> A 6/10 = 5.291507, B 4/10 = 3.527671
+    status = UsageReportStatus()
+    steps = [
+        (T0, [pod("a", "ns", "ma", (0, 0), 6), pod("b", "ns", "mb", (0, 0), 4)], gpus(0)),
+        (T1, [pod("a", "ns", "ma", (10, 0), 6), pod("b", "ns", "mb", (10, 0), 4)], gpus(1_800_000_000)),
+    ]
+    outcome = None
+    for now, pods, g in steps:
+        outcome = advance(spec(), status, PROFILE, now, pods, g, None)
+        status = outcome.status
+    assert outcome is not None and outcome.oversubscribed
+    assert {m.model: m.estimated_cost_usd for m in status.by_model} == {"ma": D("5.291507"), "mb": D("3.527671")}
+    assert status.idle_cost_usd == 0
