@@ -31,8 +31,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from kubectl_infercost.metrics import extract_gpus, extract_tokens, parse_samples  # noqa: E402
 
-# The repository is cloned with shared/ beside it.
-DEFAULT_FIXTURES = REPO.parent / "shared" / "fixtures" / "metrics"
+DEFAULT_FIXTURES = REPO / "tests" / "fixtures" / "metrics"
 VLLM_FIXTURE = "vllm-v1-kops-2026-03.prom"
 DCGM_FIXTURE = "dcgm-exporter-4.x-l4-kops-2026-03.prom"
 VLLM_TOKENS = ("vllm:prompt_tokens_total", "vllm:generation_tokens_total")

@@ -1,4 +1,4 @@
-"""Metric text for the simulator, built from the real scrapes in shared/fixtures/metrics.
+"""Metric text for the simulator, built from the real scrapes in tests/fixtures/metrics.
 
 vLLM pods serve the real kOps vLLM V1 scrape with its two token counters (and model
 name) set; DCGM exporters serve the real dcgm-exporter families, one set of lines per GPU.
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-# The repository is checked out with shared/ beside it.
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "metrics"
+# Copies of the real scrapes, kept unchanged in the repository.
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "metrics"
 
 _VLLM_MODEL = "Qwen/Qwen2.5-0.5B-Instruct"
 

@@ -1,4 +1,4 @@
-"""Shared test helpers: where the fixtures of ../shared live, the metrics fixtures by name, price entries."""
+"""Shared test helpers: where the fixtures live (tests/fixtures), the metrics fixtures by name, price entries."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import pytest
 from kubectl_infercost.core.cloud import PriceEntry
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 METRICS = FIXTURES / "metrics"
 
-# The scraped metrics fixtures (shared/fixtures/metrics), by the backend or exporter they come from.
+# The scraped metrics fixtures (tests/fixtures/metrics), by the backend or exporter they come from.
 VLLM = "vllm-v1-kops-2026-03.prom"
 SGLANG = "sglang-docs-example.prom"
 LLAMACPP = "llamacpp-a2df2787-fragment.prom"
@@ -38,5 +37,5 @@ def price_entry(provider: str, model: str, inp: str, out: str, tier: str = "stan
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
-        pytest.fail(f"shared fixtures not found at {FIXTURES} (clone the repo with shared/ beside it)")
+        pytest.fail(f"test fixtures not found at {FIXTURES}")
     return FIXTURES

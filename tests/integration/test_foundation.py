@@ -15,7 +15,7 @@ from testenv.simpod import make_node, make_pod
 from .conftest import REPO, Sim, run_cli
 
 SAMPLES = REPO / "samples"
-FIXTURES = REPO.parent / "shared" / "fixtures" / "metrics"
+FIXTURES = REPO / "tests" / "fixtures" / "metrics"
 
 
 def kubectl(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
