@@ -46,6 +46,12 @@ class ApiError(InferCostError):
         super().__init__(message)
         self.status = status
         self.reason = reason
+        self.retry_after: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        """Worth another try later: the server was unreachable, throttled us or failed (5xx)."""
+        return False
 
 
 class ApiUnreachableError(ApiError):
@@ -55,9 +61,28 @@ class ApiUnreachableError(ApiError):
         super().__init__(f"cannot reach the Kubernetes API at {server}: {reason}")
         self.server = server
 
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class UnauthorizedError(ApiError):
+    """401: the credentials were rejected (even after one refresh)."""
+
 
 class NotFoundError(ApiError):
     """404 from the API server."""
+
+
+class CrdsNotInstalledError(NotFoundError):
+    """Our CustomResourceDefinitions are absent: every command says the same thing."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(
+            f"the infercost CRDs are not installed on this cluster ({kind} is unknown); "
+            "run `kubectl infercost install`",
+            status=404,
+        )
 
 
 class ConflictError(ApiError):
@@ -70,6 +95,22 @@ class ForbiddenError(ApiError):
 
 class InvalidObjectError(ApiError):
     """422 from the API server: the object failed server-side validation."""
+
+
+class TooManyRequestsError(ApiError):
+    """429: the API server throttled us (retried with its Retry-After first)."""
+
+    @property
+    def transient(self) -> bool:
+        return True
+
+
+class ServerError(ApiError):
+    """5xx: the API server failed (retried with backoff first)."""
+
+    @property
+    def transient(self) -> bool:
+        return True
 
 
 class ScrapeError(InferCostError):

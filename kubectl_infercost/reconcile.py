@@ -13,8 +13,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from .core.accounting import PodObservation
 from .core.cloud import PriceCatalog
 from .core.conditions import set_condition
@@ -26,6 +24,7 @@ from .errors import CheckpointAheadError, ConflictError, InferCostError
 from .kube import discovery
 from .kube.client import JSON, KubeClient
 from .kube.objects import get_object, list_objects, replace_status
+from .kube.read import ObjectProblem, validate
 from .kube.resources import COST_PROFILES, USAGE_REPORTS
 from .kube.scrape import ScrapeResult, scrape_all
 from .metrics import MetricsParseError, extract_gpus, extract_tokens
@@ -64,13 +63,11 @@ def _key(obj: JSON) -> str:
 
 
 def _validate(model: type[CostProfile] | type[UsageReport], obj: JSON, summary: PassSummary) -> Any:
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        summary.problems.append(f"{model.__name__} {_key(obj)}: {where}: {first['msg']}")
+    result = validate(model.__name__, model, obj)
+    if isinstance(result, ObjectProblem):
+        summary.problems.append(str(result))
         return None
+    return result
 
 
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:

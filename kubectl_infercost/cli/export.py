@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
 
 from ..errors import InferCostError, InvalidDataError, UsageError
-from .common import GlobalOptions, global_options_with, pass_options
+from .common import GlobalOptions, global_options, global_options_with, pass_options, resolve_namespace
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
@@ -59,6 +58,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @click.group("export")
+@global_options
 def export() -> None:
     """Export cost data for FinOps tools."""
 
@@ -168,9 +168,7 @@ def focus(
         raise UsageError("--format parquet needs --out FILE or --output-dir DIR (Parquet is not written to a terminal)")
     if columns is not None and fmt == "parquet":
         raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
-    if opts.namespace and opts.all_namespaces:
-        raise UsageError("--namespace and --all-namespaces are mutually exclusive")
-    namespace = None if opts.all_namespaces else opts.namespace  # export defaults to ALL namespaces
+    namespace = resolve_namespace(opts.namespace, opts.all_namespaces, None)  # export defaults to ALL namespaces
     labels = list(dict.fromkeys([*tag_labels, *(k.strip() for k in (tag_allowlist or "").split(",") if k.strip())]))
     selection = PeriodSelection(period, _utc(start), _utc(end), include_open)
 
@@ -203,31 +201,21 @@ def focus(
 def _read(
     client: KubeClient, namespace: str | None, labels: list[str], pricing_file: str | None, cli_namespace: str
 ) -> tuple[list[Source], dict[str, dict[str, str]], PriceCatalog | None]:
+    from ..kube.read import list_valid
     from ..kube.resources import COST_PROFILES, NAMESPACES, USAGE_REPORTS
     from ..models import CostProfile, UsageReport
     from ..pricing import resolve_catalog
 
-    reports: list[UsageReport] = []
-    for item in client.list_items(USAGE_REPORTS.collection(namespace), what="list UsageReports"):
-        meta = item.get("metadata") or {}
-        try:
-            reports.append(UsageReport.model_validate(item))
-        except ValidationError as exc:
-            raise InvalidDataError(
-                f"UsageReport {meta.get('namespace')}/{meta.get('name')}: {_first_error(exc)}"
-            ) from exc
+    listing = list_valid(client, USAGE_REPORTS, UsageReport, namespace)
+    if listing.problems:
+        raise InvalidDataError(str(listing.problems[0]))
+    reports = listing.models
     profiles: dict[tuple[str, str], CostProfile] = {}
     if reports:
-        for item in client.list_items(COST_PROFILES.collection(namespace), what="list CostProfiles"):
-            meta = item.get("metadata") or {}
-            try:
-                profile = CostProfile.model_validate(item)
-            except ValidationError as exc:
-                click.echo(
-                    f"warning: CostProfile {meta.get('namespace')}/{meta.get('name')} ignored: {_first_error(exc)}",
-                    err=True,
-                )
-                continue
+        profile_listing = list_valid(client, COST_PROFILES, CostProfile, namespace)
+        for problem in profile_listing.problems:
+            click.echo(f"warning: {problem} (ignored)", err=True)
+        for profile in profile_listing.models:
             profiles[(profile.metadata.namespace or "", profile.metadata.name)] = profile
     sources = [(r, profiles.get((r.metadata.namespace or "", r.spec.cost_profile_ref))) for r in reports]
     ns_labels: dict[str, dict[str, str]] = {}
@@ -241,12 +229,6 @@ def _read(
             client, cli_namespace, pricing_file, warn=lambda m: click.echo(f"warning: {m}", err=True)
         )
     return sources, ns_labels, catalog
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg')}"
 
 
 @contextmanager

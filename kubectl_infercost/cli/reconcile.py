@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-import re
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import InvalidDataError, UsageError
-from .common import GlobalOptions, global_options, pass_options
+from ..errors import ApiError, ConfigError, InvalidDataError, UsageError
+from .common import GlobalOptions, global_options, parse_duration, parse_instant, pass_options
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
+if TYPE_CHECKING:
+    from ..core.cloud import PriceCatalog
+    from ..reconcile import PassSummary
 
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``90``, ``60s``, ``5m``, ``1h30m``."""
-    text = text.strip()
-    if re.fullmatch(r"\d+(\.\d+)?", text):
-        return float(text)
-    m = _DURATION.fullmatch(text)
-    if not text or m is None or not any(m.groups()):
-        raise UsageError(f"invalid duration {text!r} (use e.g. 30s, 5m, 1h)")
-    h, mnt, s = m.groups()
-    return int(h or 0) * 3600 + int(mnt or 0) * 60 + float(s or 0)
-
-
-def parse_instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise UsageError(f"--now {text!r} is not an RFC 3339 time (e.g. 2026-04-20T10:00:00Z)") from exc
-    if value.tzinfo is None:
-        raise UsageError(f"--now {text!r} has no UTC offset (e.g. 2026-04-20T10:00:00Z)")
-    return value.astimezone(UTC)
+MIN_INTERVAL = 1.0
 
 
 class _Stop:
@@ -58,7 +41,7 @@ class _Stop:
 @click.option("--interval", default="60s", show_default=True, help="Time between passes with --watch.")
 @click.option("--dry-run", is_flag=True, help="Compute and print, write nothing.")
 @click.option("--concurrency", type=click.IntRange(1, 256), default=16, show_default=True, help="Parallel scrapes.")
-@click.option("--scrape-timeout", default="5s", show_default=True, help="Timeout of one scrape.")
+@click.option("--scrape-timeout", default="5s", show_default=True, help="Deadline of one scrape, in total.")
 @click.option("--max-scrape-bytes", type=click.IntRange(1024), default=16 * 1024 * 1024, show_default=True)
 @click.option("--pricing-file", type=click.Path(dir_okay=False), help="Cloud price catalog (default: bundled).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
@@ -86,56 +69,93 @@ def reconcile(
 
     if watch and now_text:
         raise UsageError("--now and --watch cannot be combined")
-    seconds = parse_duration(interval)
-    timeout = parse_duration(scrape_timeout)
+    seconds = parse_duration(interval, "--interval")
+    if seconds < MIN_INTERVAL:
+        raise UsageError(f"--interval {interval!r} is below the minimum of 1s")
+    timeout = parse_duration(scrape_timeout, "--scrape-timeout")
+    if timeout <= 0:
+        raise UsageError("--scrape-timeout must be above 0")
     stop = _Stop()
     if watch:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-    with opts.client() as client:
+    with opts.client(max_connections=concurrency + 4) as client:
         namespace = opts.target_namespace(client.config)
-        catalog = resolve_catalog(
-            client,
-            namespace or client.config.namespace,
-            pricing_file,
-            warn=lambda m: click.echo(f"warning: {m}", err=True),
-        )
         show_progress = not quiet and sys.stderr.isatty()
+        catalog: PriceCatalog | None = None
+        catalog_read = False
+        failures = 0
         while True:
             now = parse_instant(now_text) if now_text else datetime.now(UTC).replace(microsecond=0)
-            pass_opts = PassOptions(
-                now=now,
-                namespace=namespace,
-                catalog=catalog,
-                concurrency=concurrency,
-                scrape_timeout=timeout,
-                max_bytes=max_scrape_bytes,
-                dry_run=dry_run,
-            )
-            summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
+            started = time.monotonic()
+            try:
+                if not catalog_read:
+                    catalog = resolve_catalog(client, namespace or client.config.namespace, pricing_file, warn=warn)
+                    catalog_read = True
+                pass_opts = PassOptions(
+                    now=now,
+                    namespace=namespace,
+                    catalog=catalog,
+                    concurrency=concurrency,
+                    scrape_timeout=timeout,
+                    max_bytes=max_scrape_bytes,
+                    dry_run=dry_run,
+                )
+                summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
+            except (ApiError, ConfigError) as exc:
+                if not watch:
+                    raise
+                # The loop outlives a restarting or stalled API server: back off, never beyond the interval.
+                failures += 1
+                delay = min(seconds, float(2 ** min(failures, 10)))
+                retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+                click.echo(f"error: pass failed: {exc}; next attempt at {_stamp(retry_at)}", err=True)
+                if stop.event.wait(delay):
+                    return
+                continue
+            failures = 0
             if show_progress:
                 click.echo("\r\033[K", nl=False, err=True)
             for problem in summary.problems:
-                click.echo(f"warning: {problem}", err=True)
-            if not quiet:
+                warn(problem)
+            if watch and not quiet:
+                _print_watch_line(summary, now, time.monotonic() - started, dry_run)
+            elif not quiet:
                 _print_summary(summary, now, dry_run)
             if now_text and summary.refused:
                 raise InvalidDataError(
                     f"--now {now_text} could not be applied to {len(summary.refused)} report(s): "
                     + ", ".join(summary.refused)
                 )
-            if not watch or stop.event.wait(seconds):
+            if not watch or stop.event.wait(max(0.0, seconds - (time.monotonic() - started))):
                 return
+
+
+def warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _stamp(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _print_watch_line(summary: PassSummary, now: datetime, took: float, dry_run: bool) -> None:
+    failed = len(summary.failed_endpoints)
+    line = (
+        f"{_stamp(now)} reports {summary.reports} profiles {summary.profiles} "
+        f"endpoints {summary.endpoints - failed}/{summary.endpoints} ok "
+        f"accrued ${summary.accrued_usd:f} tokens {summary.tokens:,} ({took:.1f}s)"
+    )
+    if failed:
+        line += " failed: " + "; ".join(summary.failed_endpoints)
+    click.echo(line + (" (dry run)" if dry_run else ""))
 
 
 def _progress(done: int, total: int) -> None:
     click.echo(f"\rscraping {done}/{total}", nl=False, err=True)
 
 
-def _print_summary(summary: object, now: datetime, dry_run: bool) -> None:
-    from ..reconcile import PassSummary
-
-    assert isinstance(summary, PassSummary)
+def _print_summary(summary: PassSummary, now: datetime, dry_run: bool) -> None:
     mode = " (dry run: nothing written)" if dry_run else ""
     click.echo(f"reconciled at {now.strftime('%Y-%m-%dT%H:%M:%SZ')}{mode}")
     for line in summary.results:

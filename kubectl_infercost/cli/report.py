@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import NotFoundError, UsageError
-from .common import GlobalOptions, global_options
+from ..errors import UsageError
+from .common import GlobalOptions, global_options, parse_instant
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -46,13 +46,7 @@ class ReportOptions:
 
 
 def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"--now {value!r}: expected an RFC 3339 time or a date (2026-04-20T12:00:00Z)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return None if value is None else parse_instant(value)
 
 
 _OPTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
@@ -119,39 +113,18 @@ class Scope:
     home_namespace: str  # -n, else the context's namespace (where ConfigMap infercost-pricing is looked up)
 
     def list(self, resource: Resource, model: type[M]) -> list[M]:
-        from pydantic import ValidationError
+        from ..kube.read import list_valid
 
-        try:
-            items = self.client.list_items(resource.collection(self.namespace), what=f"list {resource.plural}")
-        except NotFoundError as exc:
-            raise NotFoundError(
-                f"the {resource.kind} CRD is not installed on this cluster (run `kubectl infercost install`)",
-                status=exc.status,
-                reason=exc.reason,
-            ) from exc
-        objects = []
-        for item in items:
-            try:
-                objects.append(model.model_validate(item))
-            except ValidationError as exc:
-                meta = item.get("metadata") or {}
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                click.echo(
-                    f"warning: skipping {resource.kind} {meta.get('namespace')}/{meta.get('name')}: "
-                    f"{where}: {first['msg']}",
-                    err=True,
-                )
-        return objects
+        listing = list_valid(self.client, resource, model, self.namespace)
+        for problem in listing.problems:
+            click.echo(f"warning: skipping {problem}", err=True)
+        return listing.models
 
 
 def _scope(opts: GlobalOptions) -> Scope:
-    from ..kube.client import KubeClient
-
     config = opts.cluster_config()
     namespace = opts.target_namespace(config)
-    client = KubeClient(config, timeout=opts.request_timeout)
-    return Scope(client, namespace, namespace or config.namespace)
+    return Scope(opts.client(config=config), namespace, namespace or config.namespace)
 
 
 # ---------------------------------------------------------------------------------------------- writing

@@ -1,16 +1,24 @@
-"""A small, fast Kubernetes API client on httpx, with our error classes.
+"""The Kubernetes API through the ``kubernetes`` package's ``ApiClient``, with our error classes.
 
-JSON is decoded with ``parse_float=Decimal`` so money never passes through float.
+Requests go through the ApiClient's connection pool (sized to ``--concurrency``), TLS, proxy and
+credential hooks. We send the bytes ourselves because money must stay exact: bodies are encoded
+with Decimal digits (the package would ``json.dumps`` them through float) and responses are
+decoded with ``parse_float=Decimal``. Pod-proxy scrapes stream and stop at a size cap and a total
+deadline. 429, 5xx and timeouts are retried with bounded backoff that honours ``Retry-After``; a
+401 refreshes the credentials once and retries.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode
 
 from .. import __version__
 from ..errors import (
@@ -20,81 +28,243 @@ from ..errors import (
     ForbiddenError,
     InvalidObjectError,
     NotFoundError,
+    ServerError,
+    TooManyRequestsError,
+    UnauthorizedError,
 )
 from .config import ClusterConfig
 
 JSON = dict[str, Any]
 USER_AGENT = f"kubectl-infercost/{__version__}"
 FIELD_MANAGER = "kubectl-infercost"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 def loads(data: bytes | str) -> Any:
     return json.loads(data, parse_float=Decimal)
 
 
-def _decimal_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        # Money is rounded to 6 dp on write, so a float holds it exactly as written.
-        return float(value)
-    raise TypeError(f"cannot encode {type(value).__name__}")
+def _decimal_text(value: Decimal) -> str:
+    """Exact JSON number text of a finite Decimal (no exponent, no float on the way)."""
+    if not value.is_finite():
+        raise ValueError(f"cannot encode {value} as a JSON number")
+    text = format(value, "f")
+    return text if text not in ("-0", "-0.0") else "0"
+
+
+def _encode(obj: Any, out: list[str]) -> None:
+    if isinstance(obj, dict):
+        out.append("{")
+        for i, (key, value) in enumerate(obj.items()):
+            if i:
+                out.append(",")
+            out.append(json.dumps(str(key)))
+            out.append(":")
+            _encode(value, out)
+        out.append("}")
+    elif isinstance(obj, list | tuple):
+        out.append("[")
+        for i, value in enumerate(obj):
+            if i:
+                out.append(",")
+            _encode(value, out)
+        out.append("]")
+    elif isinstance(obj, Decimal):
+        out.append(_decimal_text(obj))
+    else:
+        out.append(json.dumps(obj))
 
 
 def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, default=_decimal_default, separators=(",", ":")).encode()
+    """JSON with Decimals written as their exact digits."""
+    out: list[str] = []
+    _encode(obj, out)
+    return "".join(out).encode()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded backoff: ``attempts`` tries in all, doubling from ``base`` up to ``cap`` seconds."""
+
+    attempts: int = 4
+    base: float = 0.25
+    cap: float = 4.0
+    max_retry_after: float = 10.0
+
+    def delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(max(float(retry_after), 0.0), self.max_retry_after)
+            except ValueError:
+                pass
+        return float(min(self.cap, self.base * 2**attempt))
 
 
 _STATUS_ERRORS: dict[int, type[ApiError]] = {
+    401: UnauthorizedError,
     403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
     422: InvalidObjectError,
+    429: TooManyRequestsError,
 }
+_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_PATH = re.compile(r"^/(?:api/v1|apis/[^/]+/[^/]+)(?:/namespaces/(?P<ns>[^/]+))?(?:/(?P<rest>.*))?$")
 
 
-def _api_error(response: httpx.Response, what: str) -> ApiError:
+def request_target(method: str, path: str) -> tuple[str, str, str | None]:
+    """(verb, resource, namespace) of an API path, as RBAC names them (``pods/proxy``, ``list``)."""
+    m = _PATH.match(path.split("?", 1)[0])
+    if not m:
+        return _VERBS.get(method, method.lower()), path, None
+    ns, rest = m.group("ns"), (m.group("rest") or "")
+    parts = [p for p in rest.split("/") if p]
+    if m.group("ns") is None and path.startswith("/api/v1/namespaces") and not parts:
+        return ("list" if method == "GET" else _VERBS.get(method, method.lower())), "namespaces", None
+    if not parts:
+        return _VERBS.get(method, method.lower()), rest, ns
+    resource = parts[0]
+    if len(parts) >= 3:
+        resource = f"{resource}/{parts[2]}"
+    verb = _VERBS.get(method, method.lower())
+    if method == "GET" and len(parts) == 1:
+        verb = "list"
+    return verb, resource, ns
+
+
+def _api_error(status: int, body: bytes, headers: Mapping[str, str], what: str, config: ClusterConfig) -> ApiError:
     reason = None
     try:
-        body = loads(response.content)
-        message = body.get("message") or response.reason_phrase
-        reason = body.get("reason")
-    except ValueError:
-        message = response.text.strip()[:300] or response.reason_phrase
-    cls = _STATUS_ERRORS.get(response.status_code, ApiError)
-    return cls(f"{what}: {message} (HTTP {response.status_code})", status=response.status_code, reason=reason)
+        doc = loads(body)
+        message = doc.get("message") or ""
+        reason = doc.get("reason")
+    except (ValueError, AttributeError):
+        message = body.decode("utf-8", "replace").strip()[:300]
+    if status == 401:
+        message = f"the API server rejected the credentials of {config.describe()}" + (
+            f" ({message})" if message and message.lower() != "unauthorized" else ""
+        )
+    cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
+    error = cls(f"{what}: {message or f'HTTP {status}'} (HTTP {status})", status=status, reason=reason)
+    error.retry_after = headers.get("Retry-After")
+    return error
+
+
+def _tls_reason(text: str) -> str:
+    # ssl's messages end in "(_ssl.c:1006)": say what failed, not where in CPython.
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)", "", text)
+    m = re.search(r"\[SSL: [A-Z_]+\] ([^'\"]+)", text)
+    return f"TLS: {m.group(1).strip().rstrip(')')}" if m else f"TLS: {text}"
+
+
+def transport_reason(exc: BaseException) -> str:
+    """A short, lower-case reason for a failed connection (no library noise)."""
+    import urllib3.exceptions as u3
+
+    cause: BaseException | None = exc
+    seen = 0
+    while cause is not None and seen < 10:
+        seen += 1
+        if isinstance(cause, u3.SSLError) or type(cause).__name__ in ("SSLError", "SSLCertVerificationError"):
+            return _tls_reason(str(cause))
+        if isinstance(cause, u3.TimeoutError | TimeoutError) and not isinstance(cause, u3.NewConnectionError):
+            return "timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return str(cause.strerror).lower()
+        nxt = getattr(cause, "reason", None)
+        cause = nxt if isinstance(nxt, BaseException) else (cause.__cause__ or cause.__context__)
+    text = str(exc).split(": ", 1)[-1]
+    return text.lower() or type(exc).__name__
 
 
 class KubeClient:
-    """One API server, one identity. Thread-safe (httpx pools connections)."""
+    """One API server, one identity. Thread-safe: the pool and the credential hooks are."""
 
-    def __init__(self, config: ClusterConfig, *, timeout: float = 30.0, max_connections: int = 64) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig,
+        *,
+        timeout: float | None = 30.0,
+        max_connections: int = 64,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        from kubernetes.client import ApiClient
+
         self.config = config
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        ssl_ctx = config.ssl_context()  # first: an exec plugin may also supply the token
-        token = config.bearer_token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        self._http = httpx.Client(
-            base_url=config.server,
-            headers=headers,
-            verify=ssl_ctx,
-            timeout=timeout,
-            proxy=config.proxy_url,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-        )
+        self.timeout = timeout or None  # 0: no timeout, as kubectl
+        self.retry = retry or RetryPolicy()
+        self._configuration = config.api_configuration()
+        self._configuration.connection_pool_maxsize = max_connections
+        self._api = ApiClient(self._configuration)
+        self._api.user_agent = USER_AGENT
+        self._refresh_lock = threading.Lock()
+        self._credentials_generation = 0
 
     @property
     def server(self) -> str:
         return self.config.server
 
     def close(self) -> None:
-        self._http.close()
+        self._api.rest_client.close()
 
     def __enter__(self) -> KubeClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------------------------------ transport
+
+    def _headers(self, method: str, path: str, accept: str, content_type: str | None) -> Any:
+        from urllib3 import HTTPHeaderDict
+
+        headers: dict[str, str] = {"Accept": accept}
+        if content_type:
+            headers["Content-Type"] = content_type
+        self._api.update_params_for_auth(headers, [], ["BearerToken"], path, method, None)
+        merged = HTTPHeaderDict(self._api.default_headers)
+        for key, value in headers.items():
+            merged[key] = value
+        for key, value in self.config.impersonation:
+            merged.add(key, value)  # Impersonate-Group repeats, one header per group
+        return merged
+
+    def _open(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: bytes | None,
+        accept: str,
+        content_type: str | None,
+        timeout: float | None,
+    ) -> Any:
+        import urllib3
+
+        headers = self._headers(method, path, accept, content_type if body is not None else None)
+        try:
+            return self._api.rest_client.pool_manager.request(
+                method,
+                self._configuration.host + path,
+                body=body,
+                headers=headers,
+                timeout=urllib3.Timeout(total=timeout) if timeout else urllib3.Timeout(connect=None, read=None),
+                preload_content=False,
+                redirect=False,
+                retries=urllib3.Retry(total=2, connect=2, read=0, status=0, other=0, redirect=0, backoff_factor=0.1),
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            raise ApiUnreachableError(self.server, transport_reason(exc)) from exc
+
+    def _refresh_credentials(self, generation: int) -> bool:
+        """After a 401: new credentials once per generation, however many threads saw the 401."""
+        with self._refresh_lock:
+            if generation != self._credentials_generation:
+                return True  # another thread already refreshed
+            if not self.config.credentials.refresh(self._configuration):
+                return False
+            self._credentials_generation += 1
+            return True
 
     def request(
         self,
@@ -106,20 +276,56 @@ class KubeClient:
         content_type: str = "application/json",
         what: str | None = None,
     ) -> Any:
-        headers = {"Content-Type": content_type} if body is not None else None
-        content = dumps(body) if body is not None else None
-        try:
-            response = self._http.request(method, path, content=content, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            raise ApiUnreachableError(self.server, _reason(exc)) from exc
-        if response.status_code >= 400:
-            raise _api_error(response, what or f"{method} {path}")
-        if not response.content:
-            return None
-        try:
-            return loads(response.content)
-        except ValueError as exc:
-            raise ApiError(f"{what or path}: the API server sent a body that is not JSON") from exc
+        if params:
+            path = f"{path}?{urlencode(params)}"
+        data = dumps(body) if body is not None else None
+        what = what or f"{method} {path}"
+        # Whether a failed attempt may be sent again: never a POST that may have been processed.
+        idempotent = method != "POST"
+        refreshed = False
+        attempt = 0
+        while True:
+            generation = self._credentials_generation
+            try:
+                response = self._open(
+                    method, path, body=data, accept="application/json", content_type=content_type, timeout=self.timeout
+                )
+            except ApiUnreachableError:
+                if attempt + 1 >= self.retry.attempts:
+                    raise
+                time.sleep(self.retry.delay(attempt, None))
+                attempt += 1
+                continue
+            try:
+                payload = response.read()
+            except Exception as exc:  # urllib3 read errors: the body never arrived whole
+                import urllib3
+
+                if not isinstance(exc, urllib3.exceptions.HTTPError | OSError):
+                    raise
+                if not idempotent or attempt + 1 >= self.retry.attempts:
+                    raise ApiUnreachableError(self.server, transport_reason(exc)) from exc
+                time.sleep(self.retry.delay(attempt, None))
+                attempt += 1
+                continue
+            finally:
+                response.release_conn()
+            status = response.status
+            if status == 401 and not refreshed and self._refresh_credentials(generation):
+                refreshed = True
+                continue
+            if status in RETRY_STATUSES and (idempotent or status == 429) and attempt + 1 < self.retry.attempts:
+                time.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
+                attempt += 1
+                continue
+            if status >= 400:
+                raise _api_error(status, payload, response.headers, what, self.config)
+            if not payload:
+                return None
+            try:
+                return loads(payload)
+            except ValueError as exc:
+                raise ApiError(f"{what}: the API server sent a body that is not JSON") from exc
 
     def get(self, path: str, *, params: Mapping[str, str] | None = None, what: str | None = None) -> Any:
         return self.request("GET", path, params=params, what=what)
@@ -162,35 +368,50 @@ class KubeClient:
     def delete(self, path: str, *, what: str | None = None) -> Any:
         return self.request("DELETE", path, what=what)
 
-    def stream_get(self, path: str, *, timeout: float, max_bytes: int) -> tuple[int, bytes]:
-        """GET a raw body with a per-request timeout and a size cap (for pod-proxy scrapes).
+    def stream_get(
+        self, path: str, *, timeout: float, max_bytes: int, deadline: float | None = None
+    ) -> tuple[int, bytes]:
+        """GET a raw body within ``timeout`` seconds in total and ``max_bytes`` (pod-proxy scrapes).
 
-        Returns (status, body); raises ApiUnreachableError when there is no answer, and
-        ApiError when the body exceeds ``max_bytes``.
+        Returns (status, body) whatever the status (a pod's 503 is its answer, not ours to retry);
+        raises ApiUnreachableError when there is no answer in time, ApiError past ``max_bytes``,
+        and ForbiddenError/UnauthorizedError when the API server refuses us.
         """
+        stop = time.monotonic() + timeout if deadline is None else deadline
+        refreshed = False
+        while True:
+            generation = self._credentials_generation
+            remaining = stop - time.monotonic()
+            if remaining <= 0:
+                raise ApiUnreachableError(self.server, f"timed out after {timeout:g}s")
+            response = self._open(
+                "GET", path, body=None, accept="text/plain, */*", content_type=None, timeout=remaining
+            )
+            try:
+                if response.status == 401 and not refreshed and self._refresh_credentials(generation):
+                    refreshed = True
+                    continue
+                body = b"".join(self._chunks(response, stop, timeout, max_bytes, path))
+            finally:
+                response.release_conn()
+            if response.status in (401, 403):
+                raise _api_error(response.status, body, response.headers, f"GET {path}", self.config)
+            return response.status, body
+
+    def _chunks(self, response: Any, stop: float, timeout: float, max_bytes: int, path: str) -> Iterator[bytes]:
+        """The body as it arrives; read1 returns after one socket read, so a trickle meets the deadline."""
+        import urllib3
+
+        size = 0
         try:
-            with self._http.stream(
-                "GET", path, timeout=httpx.Timeout(timeout), headers={"Accept": "text/plain, */*"}
-            ) as response:
-                chunks: list[bytes] = []
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise ApiError(f"GET {path}: response larger than {max_bytes} bytes")
-                    chunks.append(chunk)
-                return response.status_code, b"".join(chunks)
-        except httpx.TimeoutException as exc:
-            raise ApiUnreachableError(self.server, f"timed out after {timeout:g}s") from exc
-        except httpx.TransportError as exc:
-            raise ApiUnreachableError(self.server, _reason(exc)) from exc
-
-
-def _reason(exc: httpx.TransportError) -> str:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, OSError) and cause.strerror:
-            return str(cause.strerror).lower()
-        cause = cause.__cause__ or cause.__context__
-    text = str(exc) or type(exc).__name__
-    return text.split("] ")[-1].lower() if "] " in text else text
+            while chunk := response.read1(65536):
+                size += len(chunk)
+                if size > max_bytes:
+                    response.close()
+                    raise ApiError(f"GET {path}: response larger than {max_bytes} bytes")
+                if time.monotonic() > stop:
+                    response.close()
+                    raise ApiUnreachableError(self.server, f"timed out after {timeout:g}s")
+                yield chunk
+        except urllib3.exceptions.HTTPError as exc:
+            raise ApiUnreachableError(self.server, transport_reason(exc)) from exc

@@ -1,27 +1,66 @@
-"""Kubeconfig loading: contexts, client certs, tokens, exec plugins, in-cluster.
+"""Where the API server is and who we are: kubeconfig or in-cluster, through the ``kubernetes`` package.
 
-Our own loader (not the ``kubernetes`` package) keeps start-up fast and the
-binary small; it covers what kubectl users have in practice.
+The package merges kubeconfigs, runs exec credential plugins (re-running them when their
+``expirationTimestamp`` passes), refreshes OIDC tokens, reads client certificates, proxies
+(``proxy-url``, ``HTTPS_PROXY``/``NO_PROXY``) and ``tls-server-name``, and re-reads the in-cluster
+service-account token. What it lacks, we add here, each with a unit test that shows the gap:
+
+- kubectl's flags (``--server``, ``--user``, ``--token``, ``--as``, ...) applied over the kubeconfig;
+- ``current-context`` taken from the first file that sets it (the package takes the last);
+- ``tokenFile`` wins over ``token`` and is re-read every minute (client-go does both);
+- impersonation (``as``, ``as-groups``, ``as-uid``), which the package ignores;
+- a failing exec plugin is an error naming the context, user and command (the package only logs it);
+- a forced refresh after a 401 (the package refreshes only on expiry).
+
+The package is imported lazily: ``version`` and ``--help`` never load it.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import logging
 import os
-import ssl
-import subprocess
-import tempfile
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ConfigError
 
 IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
+# Tests point this at a folder of their own; in a pod it is the kubelet's projected volume.
+SERVICE_ACCOUNT_DIR_ENV = "INFERCOST_SERVICE_ACCOUNT_DIR"
+TOKEN_FILE_REREAD_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """kubectl's connection flags; each one, when given, wins over the kubeconfig."""
+
+    server: str | None = None
+    token: str | None = None
+    user: str | None = None
+    cluster: str | None = None
+    certificate_authority: str | None = None
+    client_certificate: str | None = None
+    client_key: str | None = None
+    insecure_skip_tls_verify: bool = False
+    tls_server_name: str | None = None
+    impersonate: str | None = None
+    impersonate_groups: tuple[str, ...] = ()
+    impersonate_uid: str | None = None
+
+
+class Credentials:
+    """Puts credentials into a ``kubernetes.client.Configuration`` and refreshes them on demand."""
+
+    def configure(self, configuration: Any) -> None:
+        raise NotImplementedError
+
+    def refresh(self, configuration: Any) -> bool:
+        """Fetch new credentials after a 401; False when there is nothing that could change."""
+        return False
 
 
 @dataclass
@@ -32,54 +71,28 @@ class ClusterConfig:
     context: str
     namespace: str = "default"
     cluster_name: str | None = None
-    ca_data: bytes | None = None
-    insecure: bool = False
-    cert_data: bytes | None = None
-    key_data: bytes | None = None
-    token: str | None = None
-    token_file: str | None = None
-    exec_spec: dict[str, Any] | None = None
-    proxy_url: str | None = None
-    tls_server_name: str | None = None
+    user_name: str | None = None
     source: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    impersonation: list[tuple[str, str]] = field(default_factory=list)
+    credentials: Credentials = field(default_factory=Credentials)
 
-    def ssl_context(self) -> ssl.SSLContext:
-        ctx = ssl.create_default_context()
-        if self.insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        elif self.ca_data:
-            ctx.load_verify_locations(cadata=self.ca_data.decode())
-        cert, key = self.cert_data, self.key_data
-        if self.exec_spec and not self.token:
-            cred = run_exec_plugin(self.exec_spec, self.context)
-            self.token = cred.get("token")
-            if cred.get("clientCertificateData"):
-                cert = cred["clientCertificateData"].encode()
-                key = cred["clientKeyData"].encode()
-        if cert and key:
-            # ssl only loads key pairs from files; keep them private and short-lived.
-            with tempfile.TemporaryDirectory() as tmp:
-                cert_path, key_path = Path(tmp, "c.pem"), Path(tmp, "k.pem")
-                cert_path.write_bytes(cert)
-                key_path.write_bytes(key)
-                os.chmod(key_path, 0o600)
-                try:
-                    ctx.load_cert_chain(str(cert_path), str(key_path))
-                except ssl.SSLError as exc:
-                    raise ConfigError(f"context {self.context!r}: unusable client certificate: {exc}") from exc
-        return ctx
+    def describe(self) -> str:
+        """Who we are, for error messages: context, user and the file they came from."""
+        parts = [f"context {self.context!r}"]
+        if self.user_name:
+            parts.append(f"user {self.user_name!r}")
+        if self.source:
+            parts.append(f"from {self.source}")
+        return ", ".join(parts)
 
-    def bearer_token(self) -> str | None:
-        if self.token:
-            return self.token
-        if self.token_file:
-            try:
-                return Path(self.token_file).read_text().strip()
-            except OSError as exc:
-                raise ConfigError(f"context {self.context!r}: cannot read tokenFile {self.token_file}: {exc}") from exc
-        return None
+    def api_configuration(self) -> Any:
+        """A fresh ``kubernetes.client.Configuration`` with current credentials."""
+        from kubernetes.client import Configuration
+
+        configuration = Configuration()
+        configuration.host = self.server
+        self.credentials.configure(configuration)
+        return configuration
 
 
 def kubeconfig_paths(explicit: str | None, env: Mapping[str, str]) -> list[Path]:
@@ -90,145 +103,348 @@ def kubeconfig_paths(explicit: str | None, env: Mapping[str, str]) -> list[Path]
     return [Path(env.get("HOME", "~")).expanduser() / ".kube" / "config"]
 
 
-def _read_kubeconfigs(paths: list[Path], explicit: bool) -> dict[str, Any]:
-    """Merge like kubectl: the first file to define a name wins; current-context from the first that sets it."""
-    merged: dict[str, Any] = {"clusters": {}, "users": {}, "contexts": {}, "current-context": None}
-    found = False
-    for path in paths:
-        if not path.exists():
-            if explicit or len(paths) == 1:
-                raise ConfigError(f"kubeconfig {path} does not exist")
-            continue
-        try:
-            doc = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read kubeconfig {path}: {exc}") from exc
-        if not isinstance(doc, dict):
-            raise ConfigError(f"kubeconfig {path} is not a kubeconfig mapping")
-        found = True
-        for kind, key in (("clusters", "cluster"), ("users", "user"), ("contexts", "context")):
-            for item in doc.get(kind) or []:
-                if isinstance(item, dict) and item.get("name") and item["name"] not in merged[kind]:
-                    merged[kind][item["name"]] = (item.get(key) or {}, path)
-        if not merged["current-context"] and doc.get("current-context"):
-            merged["current-context"] = doc["current-context"]
-    if not found:
-        raise ConfigError(f"no kubeconfig found (looked at {', '.join(str(p) for p in paths)})")
-    return merged
-
-
-def _data(section: dict[str, Any], key: str, base: Path, what: str) -> bytes | None:
-    if section.get(f"{key}-data"):
-        try:
-            return base64.b64decode("".join(str(section[f"{key}-data"]).split()), validate=True)
-        except ValueError as exc:
-            raise ConfigError(f"{what}: {key}-data is not base64") from exc
-    if section.get(key):
-        p = Path(section[key]).expanduser()
-        p = p if p.is_absolute() else base.parent / p
-        try:
-            return p.read_bytes()
-        except OSError as exc:
-            raise ConfigError(f"{what}: cannot read {key} {p}: {exc}") from exc
-    return None
-
-
 def load_config(
     kubeconfig: str | None = None,
     context: str | None = None,
     env: Mapping[str, str] | None = None,
+    overrides: Overrides | None = None,
 ) -> ClusterConfig:
     env = os.environ if env is None else env
+    overrides = overrides or Overrides()
     if not kubeconfig and not env.get("KUBECONFIG") and env.get("KUBERNETES_SERVICE_HOST"):
         default = Path(env.get("HOME", "~")).expanduser() / ".kube" / "config"
         if not default.exists():
-            return in_cluster_config(env)
+            return in_cluster_config(env, overrides)
     paths = kubeconfig_paths(kubeconfig, env)
-    merged = _read_kubeconfigs(paths, explicit=bool(kubeconfig))
-    name = context or merged["current-context"]
+    existing = [p for p in paths if p.exists()]
+    if not existing:
+        if overrides.server and not kubeconfig:
+            return _flags_only_config(overrides)
+        if len(paths) == 1:
+            raise ConfigError(f"kubeconfig {paths[0]} does not exist")
+        raise ConfigError(f"no kubeconfig found (looked at {', '.join(str(p) for p in paths)})")
+    return _kubeconfig(existing, context, overrides)
+
+
+def _merged(paths: list[Path]) -> tuple[Any, str | None]:
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KubeConfigMerger
+
+    try:
+        merger = KubeConfigMerger(os.pathsep.join(str(p) for p in paths))
+    except (ConfigException, OSError) as exc:
+        raise ConfigError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from exc
+    except Exception as exc:  # yaml errors: the package passes them through unwrapped
+        raise ConfigError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from exc
+    if merger.config is None or not isinstance(merger.config.value, dict):
+        raise ConfigError(f"kubeconfig {paths[0]} is not a kubeconfig mapping")
+    # kubectl: the first file that sets current-context wins (the package keeps the last).
+    current = next(
+        (
+            doc.get("current-context")
+            for doc in merger.config_files.values()
+            if isinstance(doc, dict) and doc.get("current-context")
+        ),
+        None,
+    )
+    return merger.config, current
+
+
+def _named(config: Any, kind: str, name: str) -> Any:
+    for item in config.value.get(kind) or []:
+        if item["name"] == name:
+            return item
+    return None
+
+
+def _kubeconfig(paths: list[Path], context: str | None, overrides: Overrides) -> ClusterConfig:
+    from kubernetes.config.kube_config import ConfigNode
+
+    config, current = _merged(paths)
+    files = ", ".join(map(str, paths))
+    name = context or current
     if not name:
-        raise ConfigError(f"kubeconfig {paths[0]} has no current-context; pass --context")
-    if name not in merged["contexts"]:
-        raise ConfigError(f"context {name!r} not found in kubeconfig {', '.join(str(p) for p in paths)}")
-    ctx, ctx_path = merged["contexts"][name]
-    cluster_name, user_name = ctx.get("cluster"), ctx.get("user")
-    if cluster_name not in merged["clusters"]:
-        raise ConfigError(f"context {name!r}: cluster {cluster_name!r} not found in {ctx_path}")
-    cluster, cluster_path = merged["clusters"][cluster_name]
-    user, user_path = merged["users"].get(user_name, ({}, ctx_path))
-    server = cluster.get("server")
-    if not server:
-        raise ConfigError(f"context {name!r}: cluster {cluster_name!r} has no server in {cluster_path}")
-    what = f"context {name!r}"
-    return ClusterConfig(
-        server=str(server).rstrip("/"),
+        raise ConfigError(f"kubeconfig {files} has no current-context; pass --context")
+    ctx_item = _named(config, "contexts", name)
+    if ctx_item is None:
+        raise ConfigError(f"context {name!r} not found in kubeconfig {files}")
+    ctx_path = ctx_item.path
+    ctx = dict(ctx_item.value.get("context") or {})
+    cluster_name = overrides.cluster or ctx.get("cluster")
+    user_name = overrides.user or ctx.get("user")
+    cluster_item = _named(config, "clusters", str(cluster_name))
+    if cluster_item is None:
+        raise ConfigError(f"context {name!r}: cluster {cluster_name!r} not found in {files}")
+    user_item = _named(config, "users", str(user_name)) if user_name else None
+    if overrides.user and user_item is None:
+        raise ConfigError(f"context {name!r}: user {user_name!r} not found in {files}")
+    cluster = _override_cluster(dict(cluster_item.value.get("cluster") or {}), overrides)
+    user = _override_user(dict(user_item.value.get("user") or {}) if user_item else {}, overrides)
+    if not cluster.get("server"):
+        raise ConfigError(f"context {name!r}: cluster {cluster_name!r} has no server in {cluster_item.path}")
+    user_path = user_item.path if user_item else ctx_path
+    # One context, one cluster, one user: the package's loader on exactly what we resolved.
+    resolved = ConfigNode(
+        str(ctx_path),
+        {
+            "current-context": name,
+            "contexts": [
+                ConfigNode("context", {"name": name, "context": {**ctx, "cluster": "c", "user": "u"}}, ctx_path)
+            ],
+            "clusters": [ConfigNode("cluster", {"name": "c", "cluster": cluster}, cluster_item.path)],
+            "users": [ConfigNode("user", {"name": "u", "user": user}, user_path)],
+        },
+        ctx_path,
+    )
+    result = ClusterConfig(
+        server=str(cluster["server"]).rstrip("/"),
         context=name,
         namespace=ctx.get("namespace") or "default",
         cluster_name=str(cluster_name),
-        ca_data=_data(cluster, "certificate-authority", cluster_path, what),
-        insecure=bool(cluster.get("insecure-skip-tls-verify")),
-        cert_data=_data(user, "client-certificate", user_path, what),
-        key_data=_data(user, "client-key", user_path, what),
-        token=user.get("token"),
-        token_file=user.get("tokenFile"),
-        exec_spec=user.get("exec"),
-        proxy_url=cluster.get("proxy-url"),
-        tls_server_name=cluster.get("tls-server-name"),
-        source=str(ctx_path),
+        user_name=str(user_name) if user_name else None,
+        source=str(user_path),
+        impersonation=_impersonation(user, overrides),
     )
+    token_file = user.get("tokenFile")
+    result.credentials = KubeconfigCredentials(
+        resolved,
+        describe=result.describe(),
+        token_file=Path(user_path).parent / token_file if token_file else None,
+        refreshable=bool(token_file or user.get("exec") or user.get("auth-provider")),
+    )
+    return result
 
 
-def in_cluster_config(env: Mapping[str, str]) -> ClusterConfig:
+def _abs(path: str) -> str:
+    """Flags name files relative to the working directory (kubectl), kubeconfigs relative to themselves."""
+    return str(Path(path).expanduser().resolve())
+
+
+def _override_cluster(cluster: dict[str, Any], o: Overrides) -> dict[str, Any]:
+    if o.server:
+        cluster["server"] = o.server
+    if o.certificate_authority:
+        cluster.pop("certificate-authority-data", None)
+        cluster["certificate-authority"] = _abs(o.certificate_authority)
+    if o.insecure_skip_tls_verify:
+        cluster.pop("certificate-authority-data", None)
+        cluster.pop("certificate-authority", None)
+        cluster["insecure-skip-tls-verify"] = True
+    if o.tls_server_name:
+        cluster["tls-server-name"] = o.tls_server_name
+    return cluster
+
+
+def _override_user(user: dict[str, Any], o: Overrides) -> dict[str, Any]:
+    if o.token:
+        # An explicit token replaces every credential of the kubeconfig user (impersonation stays).
+        user = {k: v for k, v in user.items() if k.startswith("as")}
+        user["token"] = o.token
+    if o.client_certificate:
+        user.pop("client-certificate-data", None)
+        user["client-certificate"] = _abs(o.client_certificate)
+    if o.client_key:
+        user.pop("client-key-data", None)
+        user["client-key"] = _abs(o.client_key)
+    return user
+
+
+def _impersonation(user: Mapping[str, Any], o: Overrides) -> list[tuple[str, str]]:
+    """Impersonate-* headers (the package ignores ``as``/``as-groups``/``as-uid``)."""
+    as_user = o.impersonate or user.get("as")
+    groups = list(o.impersonate_groups) or list(user.get("as-groups") or [])
+    uid = o.impersonate_uid or user.get("as-uid")
+    if (groups or uid) and not as_user:
+        raise ConfigError("impersonating a group or uid needs a user to impersonate (--as)")
+    headers: list[tuple[str, str]] = []
+    if as_user:
+        headers.append(("Impersonate-User", str(as_user)))
+        headers += [("Impersonate-Group", str(g)) for g in groups]
+        if uid:
+            headers.append(("Impersonate-Uid", str(uid)))
+        for key, values in (user.get("as-user-extra") or {}).items():
+            headers += [(f"Impersonate-Extra-{key}", str(v)) for v in values or []]
+    return headers
+
+
+def _flags_only_config(o: Overrides) -> ClusterConfig:
+    """``--server`` (with ``--token`` etc.) and no kubeconfig at all, as kubectl allows."""
+    from kubernetes.config.kube_config import ConfigNode
+
+    cluster = _override_cluster({}, o)
+    user = _override_user({}, o)
+    node = ConfigNode(
+        "flags",
+        {
+            "current-context": "flags",
+            "contexts": [ConfigNode("context", {"name": "flags", "context": {"cluster": "c", "user": "u"}}, None)],
+            "clusters": [ConfigNode("cluster", {"name": "c", "cluster": cluster}, None)],
+            "users": [ConfigNode("user", {"name": "u", "user": user}, None)],
+        },
+        None,
+    )
+    result = ClusterConfig(
+        server=str(cluster["server"]).rstrip("/"),
+        context="flags",
+        cluster_name=None,
+        source="command-line flags",
+        impersonation=_impersonation(user, o),
+    )
+    result.credentials = KubeconfigCredentials(node, describe=result.describe(), token_file=None, refreshable=False)
+    return result
+
+
+class _CapturedErrors(logging.Handler):
+    """The package logs a failing exec plugin instead of raising; we keep what it said."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class KubeconfigCredentials(Credentials):
+    def __init__(self, resolved: Any, *, describe: str, token_file: Path | None, refreshable: bool) -> None:
+        self._resolved = resolved
+        self._describe = describe
+        self._token_file = token_file
+        self._refreshable = refreshable
+        self._loader: Any = None
+        self._lock = threading.Lock()
+        self._token_read_at = 0.0
+        self._file_token = ""
+
+    def _user(self) -> dict[str, Any]:
+        user: dict[str, Any] = self._resolved.value["users"][0].value["user"]
+        return user
+
+    def _authenticate(self, configuration: Any) -> None:
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.kube_config import KubeConfigLoader
+
+        captured = _CapturedErrors()
+        root = logging.getLogger()
+        root.addHandler(captured)
+        try:
+            if self._loader is None:
+                self._loader = KubeConfigLoader(config_dict=self._resolved, config_base_path=None)
+                self._loader.load_and_set(configuration)
+            else:
+                self._loader._load_authentication()
+                self._loader._set_config(configuration)
+        except ConfigException as exc:
+            raise ConfigError(f"{self._describe}: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{self._describe}: {exc.strerror or exc}: {getattr(exc, 'filename', '')}") from exc
+        finally:
+            root.removeHandler(captured)
+        spec = self._user().get("exec")
+        if spec and captured.messages:
+            command = spec.get("command") if isinstance(spec, dict) else spec
+            raise ConfigError(
+                f"{self._describe}: exec credential plugin {command!r} failed: {captured.messages[-1].strip()[:300]}"
+            )
+
+    def _read_token_file(self, configuration: Any) -> None:
+        assert self._token_file is not None
+        try:
+            token = self._token_file.read_text().strip()
+        except OSError as exc:
+            raise ConfigError(f"{self._describe}: cannot read tokenFile {self._token_file}: {exc.strerror}") from exc
+        self._file_token = f"Bearer {token}"
+        configuration.api_key["BearerToken"] = self._file_token
+        self._token_read_at = time.monotonic()
+
+    def configure(self, configuration: Any) -> None:
+        self._authenticate(configuration)
+        if self._token_file is not None:
+            # client-go: tokenFile wins over token, and is re-read as it may be rotated.
+            self._read_token_file(configuration)
+        self._guard_hook(configuration)
+
+    def _guard_hook(self, configuration: Any) -> None:
+        """The package's expiry hook runs on every request; scrapes run in threads, so serialize it."""
+        package_hook: Callable[[Any], None] | None = configuration.refresh_api_key_hook
+
+        def hook(cfg: Any) -> None:
+            with self._lock:
+                if package_hook is not None:
+                    package_hook(cfg)
+                    cfg.refresh_api_key_hook = hook  # the package's hook re-installs itself
+                if self._token_file is not None:
+                    if time.monotonic() - self._token_read_at > TOKEN_FILE_REREAD_SECONDS:
+                        self._read_token_file(cfg)
+                    cfg.api_key["BearerToken"] = self._file_token
+
+        configuration.refresh_api_key_hook = hook
+
+    def refresh(self, configuration: Any) -> bool:
+        if not self._refreshable:
+            return False
+        with self._lock:
+            self._authenticate(configuration)
+            if self._token_file is not None:
+                self._read_token_file(configuration)
+        self._guard_hook(configuration)
+        return True
+
+
+class InClusterCredentials(Credentials):
+    def __init__(self, folder: Path, env: Mapping[str, str]) -> None:
+        self._folder = folder
+        self._env = env
+        self._loader: Any = None
+        self._lock = threading.Lock()
+
+    def configure(self, configuration: Any) -> None:
+        from kubernetes.config.config_exception import ConfigException
+        from kubernetes.config.incluster_config import InClusterConfigLoader
+
+        self._loader = InClusterConfigLoader(
+            token_filename=str(self._folder / "token"),
+            cert_filename=str(self._folder / "ca.crt"),
+            environ=self._env,
+        )
+        try:
+            self._loader.load_and_set(configuration)
+        except (ConfigException, OSError) as exc:
+            raise ConfigError(f"in-cluster service account in {self._folder}: {exc}") from exc
+        package_hook = configuration.refresh_api_key_hook
+
+        def hook(cfg: Any) -> None:
+            with self._lock:
+                package_hook(cfg)
+                cfg.refresh_api_key_hook = hook  # the package's hook re-installs itself
+
+        configuration.refresh_api_key_hook = hook
+
+    def refresh(self, configuration: Any) -> bool:
+        # The kubelet rotates the projected token; after a 401 read it now, not in a minute.
+        with self._lock:
+            try:
+                self._loader._read_token_file()
+            except OSError as exc:
+                raise ConfigError(f"in-cluster service account token {self._folder / 'token'}: {exc}") from exc
+            configuration.api_key["BearerToken"] = self._loader.token
+        return True
+
+
+def in_cluster_config(env: Mapping[str, str], overrides: Overrides | None = None) -> ClusterConfig:
+    folder = Path(env.get(SERVICE_ACCOUNT_DIR_ENV) or IN_CLUSTER_DIR)
     host, port = env["KUBERNETES_SERVICE_HOST"], env.get("KUBERNETES_SERVICE_PORT", "443")
     host = f"[{host}]" if ":" in host else host
     try:
-        ca = (IN_CLUSTER_DIR / "ca.crt").read_bytes()
-        ns = (IN_CLUSTER_DIR / "namespace").read_text().strip()
+        namespace = (folder / "namespace").read_text().strip()
     except OSError as exc:
-        raise ConfigError(f"in-cluster service account files unreadable: {exc}") from exc
+        raise ConfigError(f"in-cluster service account files in {folder} unreadable: {exc.strerror}") from exc
     return ClusterConfig(
         server=f"https://{host}:{port}",
         context="in-cluster",
-        namespace=ns or "default",
+        namespace=namespace or "default",
         cluster_name="in-cluster",
-        ca_data=ca,
-        token_file=str(IN_CLUSTER_DIR / "token"),
-        source="in-cluster",
+        source=f"service account {folder}",
+        impersonation=_impersonation({}, overrides or Overrides()),
+        credentials=InClusterCredentials(folder, env),
     )
-
-
-def run_exec_plugin(spec: dict[str, Any], context: str) -> dict[str, Any]:
-    """Run a client-go credential plugin and return its ExecCredential status."""
-    command = spec.get("command")
-    if not command:
-        raise ConfigError(f"context {context!r}: exec credential plugin has no command")
-    env = dict(os.environ)
-    # A frozen binary's loader path must not leak into the plugin (PyInstaller).
-    if "LD_LIBRARY_PATH_ORIG" in env:
-        env["LD_LIBRARY_PATH"] = env.pop("LD_LIBRARY_PATH_ORIG")
-    else:
-        env.pop("LD_LIBRARY_PATH", None)
-    for item in spec.get("env") or []:
-        env[item["name"]] = item["value"]
-    api_version = spec.get("apiVersion", "client.authentication.k8s.io/v1")
-    env["KUBERNETES_EXEC_INFO"] = json.dumps(
-        {"apiVersion": api_version, "kind": "ExecCredential", "spec": {"interactive": False}}
-    )
-    try:
-        done = subprocess.run(
-            [command, *(spec.get("args") or [])], env=env, capture_output=True, text=True, timeout=60, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"context {context!r}: exec credential plugin {command!r} failed: {exc}") from exc
-    if done.returncode != 0:
-        raise ConfigError(
-            f"context {context!r}: exec credential plugin {command!r} exited {done.returncode}: "
-            f"{done.stderr.strip()[:300]}"
-        )
-    try:
-        status = json.loads(done.stdout)["status"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"context {context!r}: exec credential plugin {command!r} gave no ExecCredential") from exc
-    if not isinstance(status, dict):
-        raise ConfigError(f"context {context!r}: exec credential plugin {command!r} gave no ExecCredential")
-    return status

@@ -45,7 +45,9 @@ def to_wire(model: BaseModel) -> JSON:
 
 
 def list_objects(client: KubeClient, resource: Resource, namespace: str | None) -> list[JSON]:
-    return client.list_items(resource.collection(namespace), what=f"list {resource.plural}")
+    from .read import list_raw
+
+    return list_raw(client, resource, namespace)
 
 
 def get_object(client: KubeClient, resource: Resource, namespace: str, name: str) -> JSON:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..errors import ApiError
+from ..errors import ApiError, ForbiddenError
 from .client import KubeClient
 from .discovery import Endpoint
 from .resources import pod_proxy_path
@@ -29,6 +29,13 @@ def scrape_one(client: KubeClient, endpoint: Endpoint, timeout: float, max_bytes
     path = pod_proxy_path(endpoint.namespace, endpoint.pod, endpoint.port, endpoint.path)
     try:
         status, body = client.stream_get(path, timeout=timeout, max_bytes=max_bytes)
+    except ForbiddenError:
+        return ScrapeResult(
+            endpoint,
+            None,
+            f"forbidden: this identity may not get pods/proxy in namespace {endpoint.namespace} "
+            "(bind the infercost-pod-proxy Role there, see deploy/rbac/)",
+        )
     except ApiError as exc:
         return ScrapeResult(
             endpoint, None, str(exc).removeprefix(f"cannot reach the Kubernetes API at {client.server}: ")

@@ -229,9 +229,7 @@ def parse_samples(
                 raise MetricsParseError(f"line {_line_no(text, start)}: malformed sample {line[:120]!r}")
             continue
         name, body, raw, ts = parts
-        if name not in exact and (
-            not prefix_tuple or not name.startswith(prefix_tuple) or name.endswith("_created")
-        ):
+        if name not in exact and (not prefix_tuple or not name.startswith(prefix_tuple) or name.endswith("_created")):
             continue
         try:
             value = _parse_float(raw)
