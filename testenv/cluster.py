@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from .controlplane import REPO, ControlPlane, ControlPlaneError, find_kubectl
@@ -57,12 +58,15 @@ def main(argv: list[str]) -> int:
         KUBECONFIG=str(cp.kubeconfig),
         INFERCOST_SIM_ROOT=str(sim_root),
         INFERCOST_CONTROLPLANE_DIR=str(cp.dir),
+        # SIGUSR1 to this process restarts kube-apiserver (tests of clients that must survive it).
+        INFERCOST_CONTROLPLANE_PID=str(os.getpid()),
         PATH=f"{bindir}{os.pathsep}{REPO / 'scripts'}{os.pathsep}{env.get('PATH', '')}",
     )
     proc = subprocess.Popen(argv, env=env)
     forward = lambda signum, _frame: proc.send_signal(signum)  # noqa: E731
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGUSR1, lambda _s, _f: threading.Thread(target=cp.restart_apiserver, daemon=True).start())
     try:
         return proc.wait()
     finally:

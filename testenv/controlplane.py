@@ -156,15 +156,36 @@ class ControlPlane:
             args.append(f"--advertise-address={self.advertise_address}")
         else:
             args += ["--advertise-address=127.0.0.1", "--endpoint-reconciler-type=none"]
-        self._spawn(args, api_log)
-        _wait(f"{self.server}/healthz", time.monotonic() + START_TIMEOUT, "kube-apiserver", self.procs[-1], api_log)
+        self._api_args, self._api_log = args, api_log
+        self._spawn_apiserver()
         self.write_kubeconfig(self.kubeconfig, "admin", ("system:masters",))
         self._wait_default_namespace()
+
+    def _spawn_apiserver(self) -> None:
+        self._spawn(self._api_args, self._api_log)
+        self.apiserver = self.procs[-1]
+        (self.dir / "kube-apiserver.pid").write_text(str(self.apiserver.pid))
+        _wait(
+            f"{self.server}/healthz", time.monotonic() + START_TIMEOUT, "kube-apiserver", self.apiserver, self._api_log
+        )
+
+    def restart_apiserver(self) -> None:
+        """Stop kube-apiserver and start it again with the same flags and port (etcd keeps the state)."""
+        old = self.apiserver
+        old.send_signal(signal.SIGCONT)  # a test may have frozen it
+        old.terminate()
+        try:
+            old.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            old.kill()
+            old.wait()
+        self.procs.remove(old)
+        self._spawn_apiserver()
 
     def _spawn(self, args: list[str], log: Path) -> None:
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
         attach = os.environ.get("KUBEBUILDER_ATTACH_CONTROL_PLANE_OUTPUT") == "true"
-        out = None if attach else log.open("wb")
+        out = None if attach else log.open("ab")
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         self.procs.append(proc)
 
@@ -232,4 +253,3 @@ class ControlPlane:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-

@@ -220,7 +220,13 @@ def _read(
     sources = [(r, profiles.get((r.metadata.namespace or "", r.spec.cost_profile_ref))) for r in reports]
     ns_labels: dict[str, dict[str, str]] = {}
     if labels and reports:
-        for item in client.list_items(NAMESPACES.collection(), what="list Namespaces"):
+        # -n NS reads only that Namespace: a viewer bound in one namespace may get it, not list them all.
+        items = (
+            [client.get(NAMESPACES.item(namespace), what=f"get namespace {namespace}")]
+            if namespace
+            else client.list_items(NAMESPACES.collection(), what="list namespaces")
+        )
+        for item in items:
             meta = item.get("metadata") or {}
             ns_labels[str(meta.get("name"))] = dict(meta.get("labels") or {})
     catalog = None

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -35,6 +35,8 @@ from ..errors import (
 from .config import ClusterConfig
 
 JSON = dict[str, Any]
+# urllib3's PoolManager.request shape: (method, url, *, body, headers, timeout, ...) -> a streaming response.
+Transport = Callable[..., Any]
 USER_AGENT = f"kubectl-infercost/{__version__}"
 FIELD_MANAGER = "kubectl-infercost"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -187,6 +189,7 @@ class KubeClient:
         timeout: float | None = 30.0,
         max_connections: int = 64,
         retry: RetryPolicy | None = None,
+        transport: Transport | None = None,
     ) -> None:
         from kubernetes.client import ApiClient
 
@@ -197,6 +200,8 @@ class KubeClient:
         self._configuration.connection_pool_maxsize = max_connections
         self._api = ApiClient(self._configuration)
         self._api.user_agent = USER_AGENT
+        # The ApiClient's pool; unit tests inject a transport with the same call shape instead.
+        self._send: Transport = transport or self._api.rest_client.pool_manager.request
         self._refresh_lock = threading.Lock()
         self._credentials_generation = 0
 
@@ -243,7 +248,7 @@ class KubeClient:
 
         headers = self._headers(method, path, accept, content_type if body is not None else None)
         try:
-            return self._api.rest_client.pool_manager.request(
+            return self._send(
                 method,
                 self._configuration.host + path,
                 body=body,

@@ -21,8 +21,9 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ IN_CLUSTER_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 # Tests point this at a folder of their own; in a pod it is the kubelet's projected volume.
 SERVICE_ACCOUNT_DIR_ENV = "INFERCOST_SERVICE_ACCOUNT_DIR"
 TOKEN_FILE_REREAD_SECONDS = 60.0
+# Credentials are renewed this long before their expirationTimestamp (client-go: at it).
+EXPIRY_SKEW = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,13 @@ class Overrides:
 
 
 class Credentials:
-    """Puts credentials into a ``kubernetes.client.Configuration`` and refreshes them on demand."""
+    """Puts credentials into a ``kubernetes.client.Configuration`` and refreshes them on demand.
+
+    This base class is anonymous access: nothing to put in, nothing to refresh.
+    """
 
     def configure(self, configuration: Any) -> None:
-        raise NotImplementedError
+        return None
 
     def refresh(self, configuration: Any) -> bool:
         """Fetch new credentials after a 401; False when there is nothing that could change."""
@@ -365,18 +371,20 @@ class KubeconfigCredentials(Credentials):
         self._guard_hook(configuration)
 
     def _guard_hook(self, configuration: Any) -> None:
-        """The package's expiry hook runs on every request; scrapes run in threads, so serialize it."""
-        package_hook: Callable[[Any], None] | None = configuration.refresh_api_key_hook
+        """Our per-request hook in place of the package's: its 5-minute skew would re-run a plugin whose
+        credentials live 15 minutes on every request for a third of their life, and scrapes run in
+        threads, so the hook is serialized."""
 
         def hook(cfg: Any) -> None:
             with self._lock:
-                if package_hook is not None:
-                    package_hook(cfg)
-                    cfg.refresh_api_key_hook = hook  # the package's hook re-installs itself
+                expiry = getattr(self._loader, "expiry", None)
+                if isinstance(expiry, datetime) and datetime.now(UTC) >= expiry - EXPIRY_SKEW:
+                    self._authenticate(cfg)
                 if self._token_file is not None:
                     if time.monotonic() - self._token_read_at > TOKEN_FILE_REREAD_SECONDS:
                         self._read_token_file(cfg)
                     cfg.api_key["BearerToken"] = self._file_token
+                cfg.refresh_api_key_hook = hook  # the package's loader re-installs its own
 
         configuration.refresh_api_key_hook = hook
 

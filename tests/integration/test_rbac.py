@@ -1,13 +1,16 @@
-"""The roles in deploy/rbac.yaml are enough: reconcile and export work as users holding only them."""
+"""The roles in deploy/rbac/ are enough, and no more: reconcile, report and export work as users holding
+only them; pods/proxy is granted per namespace, and a scrape elsewhere fails naming the permission."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from decimal import Decimal as D
 from pathlib import Path
 
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
+from testenv.simpod import ensure_namespace
 
 from .conftest import REPO, Sim, run_cli
 from .identities import user_kubeconfig
@@ -27,6 +30,18 @@ def _bind(kube: KubeClient, role: str, user: str) -> None:
     kube.request("POST", f"{RBAC}/clusterrolebindings", body=binding)
 
 
+def _bind_in(kube: KubeClient, role: str, user: str, namespace: str) -> None:
+    """A RoleBinding of a ClusterRole: its rules apply in ``namespace`` only."""
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"{role}-{user}", "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
+    }
+    kube.request("POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
+
+
 def test_reconciler_and_viewer_roles_suffice(
     installed: None,
     kube: KubeClient,
@@ -36,12 +51,19 @@ def test_reconciler_and_viewer_roles_suffice(
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     applied = subprocess.run(
-        ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac.yaml")], capture_output=True, text=True, check=False
+        ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac" / "roles.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert applied.returncode == 0, applied.stderr
     user, viewer = f"rec-{namespace}", f"view-{namespace}"
     _bind(kube, "infercost-reconciler", user)
+    _bind_in(kube, "infercost-pod-proxy", user, namespace)
     _bind(kube, "infercost-viewer", viewer)
+    # An inference server in a namespace where the reconciler holds no pods/proxy.
+    elsewhere = f"{namespace}-x"
+    ensure_namespace(kube, elsewhere)
     as_user = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "rec", user))}
     as_viewer = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "view", viewer))}
 
@@ -50,7 +72,10 @@ def test_reconciler_and_viewer_roles_suffice(
     w.pool_profile()
     ip = new_ip()
     w.inference_pod("vllm", namespace, ip, "llama-3-8b")
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
+    far_ip = new_ip()
+    w.inference_pod("vllm", elsewhere, far_ip, "llama-3-8b")
+    sim.write(far_ip, 8000, metricsgen.vllm("llama-3-8b", 5, 5))
+    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace, elsewhere]})
     sim.write(ip, 8000, metricsgen.vllm("llama-3-8b", 0, 0))
     w.set_energy(0)
     first = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T10:00:00Z", env=as_user)
@@ -59,7 +84,11 @@ def test_reconciler_and_viewer_roles_suffice(
     w.set_energy(1_800_000_000)
     second = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T11:00:00Z", env=as_user)
     assert second.returncode == 0, second.stderr
-    assert "0 failed" in second.stdout
+    assert "1 failed" in second.stdout
+    assert (
+        f"failed: {elsewhere}/vllm:8000: forbidden: this identity may not get pods/proxy in namespace {elsewhere}"
+        in second.stdout
+    ), second.stdout
     # the worked example's hour, all on the one model (token mode): 8.819178
     assert D(str(status_of(kube, "usagereports", namespace, "daily")["estimatedCostUSD"])) == D("8.819178")
 
@@ -71,3 +100,20 @@ def test_reconciler_and_viewer_roles_suffice(
     refused = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", env=as_viewer)
     assert refused.returncode == 4
     assert "forbidden" in refused.stderr.lower()
+
+    # A viewer bound in this namespace alone reads its reports and exports them, namespace labels included.
+    local = f"nsview-{namespace}"
+    _bind_in(kube, "infercost-viewer", local, namespace)
+    as_local = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "local", local))}
+    kube.merge_patch(f"/api/v1/namespaces/{namespace}", {"metadata": {"labels": {"team": "ml"}}})
+    reported = run_cli("report", "-n", namespace, "-o", "json", env=as_local)
+    assert reported.returncode == 0, reported.stderr
+    [mine] = json.loads(reported.stdout)["usageReports"]
+    assert D(str(mine["estimatedCostUSD"])) == D("8.819178")
+    tagged = run_cli("export", "focus", "-n", namespace, "--tag-label", "team", "--format", "json", env=as_local)
+    assert tagged.returncode == 0, tagged.stderr
+    [record] = json.loads(tagged.stdout)["records"]
+    assert record["Tags"]["team"] == "ml"
+    everywhere = run_cli("report", "-A", "-o", "json", env=as_local)
+    assert everywhere.returncode == 4
+    assert "cannot list resource" in everywhere.stderr and "at the cluster scope" in everywhere.stderr
