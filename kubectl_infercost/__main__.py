@@ -32,9 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         return int(ExitCode.ERROR)
+    except click.UsageError as exc:
+        # One line, as kubectl: what is wrong, then where the help is.
+        command = exc.ctx.command_path if exc.ctx is not None else "kubectl infercost"
+        click.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+        return int(ExitCode.USAGE)
     except click.ClickException as exc:
-        exc.show()
-        return int(ExitCode.USAGE) if isinstance(exc, click.UsageError) else exc.exit_code
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except KeyboardInterrupt:

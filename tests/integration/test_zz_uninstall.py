@@ -34,5 +34,12 @@ def test_uninstall_refuses_then_deletes(installed: None, kube: KubeClient, names
     assert done.stdout.count(" deleted") == 3
     crds = kube.list_items("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
     assert [c for c in crds if c["spec"]["group"] == "finops.infercost.ai"] == []
+    # Every command says the same thing about the missing CRDs, in one line, with exit 4.
+    for args in (("reconcile", "-A"), ("report", "-A"), ("export", "focus"), ("report", "budgets", "-A")):
+        missing = run_cli(*args)
+        assert missing.returncode == 4, (args, missing.stderr)
+        [line] = missing.stderr.splitlines()
+        assert line.startswith("error: the infercost CRDs are not installed on this cluster (")
+        assert line.endswith("is unknown); run `kubectl infercost install`"), line
     # leave the cluster as the session found it for any later test
     assert run_cli("install").returncode == 0

@@ -94,3 +94,64 @@ def test_api_down_is_exit_4(tmp_path: Path) -> None:
 )
 def test_usage_exit_codes(args: list[str], code: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == code
+
+
+def test_click_usage_errors_are_one_error_line() -> None:
+    result = run("reconcile", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: No such option '--bogus'. Did you mean '--user'? (see 'kubectl infercost reconcile --help')"
+    ]
+    interval = run("reconcile", "--watch", "--interval", "0")
+    assert (interval.returncode, interval.stderr.splitlines()) == (
+        2,
+        ["error: --interval '0' is below the minimum of 1s"],
+    )
+
+
+def test_untrusted_server_certificate_is_one_tls_line(tmp_path: Path) -> None:
+    import ssl
+    import threading
+
+    from testenv.certs import TinyCA
+
+    server_ca, other_ca = TinyCA("server-ca"), TinyCA("some-other-ca")
+    server_ca.issue("localhost", dns=("localhost",), ips=("127.0.0.1",), server=True).write(
+        tmp_path / "tls.crt", tmp_path / "tls.key"
+    )
+    other_ca.pair.write(tmp_path / "other.crt", tmp_path / "other.key")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(tmp_path / "tls.crt", tmp_path / "tls.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(8):  # the client retries; each handshake fails on its side
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                ctx.wrap_socket(conn, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    cfg = tmp_path / "config"
+    cluster = {"server": f"https://127.0.0.1:{port}", "certificate-authority": str(tmp_path / "other.crt")}
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "clusters": [{"name": "c", "cluster": cluster}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    result = run("report", env={"KUBECONFIG": str(cfg)})
+    listener.close()
+    assert result.returncode == 4
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach the Kubernetes API at https://127.0.0.1:{port}: TLS: "), line
+    assert "certificate verify failed" in line and "_ssl.c" not in line, line
