@@ -134,7 +134,9 @@ def request_target(method: str, path: str) -> tuple[str, str, str | None]:
     return verb, resource, ns
 
 
-def _api_error(status: int, body: bytes, headers: Mapping[str, str], what: str, config: ClusterConfig) -> ApiError:
+def _api_error(
+    status: int, body: bytes, headers: Mapping[str, str], what: str, config: ClusterConfig, method: str, path: str
+) -> ApiError:
     reason = None
     try:
         doc = loads(body)
@@ -146,6 +148,10 @@ def _api_error(status: int, body: bytes, headers: Mapping[str, str], what: str, 
         message = f"the API server rejected the credentials of {config.describe()}" + (
             f" ({message})" if message and message.lower() != "unauthorized" else ""
         )
+    if status == 403 and not message:
+        verb, resource, namespace = request_target(method, path)
+        where = f"in namespace {namespace}" if namespace else "at the cluster scope"
+        message = f"{config.describe()} may not {verb} {resource} {where}"
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
     error = cls(f"{what}: {message or f'HTTP {status}'} (HTTP {status})", status=status, reason=reason)
     error.retry_after = headers.get("Retry-After")
@@ -324,7 +330,7 @@ class KubeClient:
                 attempt += 1
                 continue
             if status >= 400:
-                raise _api_error(status, payload, response.headers, what, self.config)
+                raise _api_error(status, payload, response.headers, what, self.config, method, path)
             if not payload:
                 return None
             try:
@@ -400,7 +406,7 @@ class KubeClient:
             finally:
                 response.release_conn()
             if response.status in (401, 403):
-                raise _api_error(response.status, body, response.headers, f"GET {path}", self.config)
+                raise _api_error(response.status, body, response.headers, f"GET {path}", self.config, "GET", path)
             return response.status, body
 
     def _chunks(self, response: Any, stop: float, timeout: float, max_bytes: int, path: str) -> Iterator[bytes]:

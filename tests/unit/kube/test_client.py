@@ -188,3 +188,8 @@ def test_json_keeps_decimals_exact_both_ways() -> None:
 )
 def test_request_target_names_verb_resource_namespace(method: str, path: str, expected: tuple[str, str, str]) -> None:
     assert request_target(method, path) == expected
+
+
+def test_a_403_without_a_message_names_verb_resource_and_namespace() -> None:
+    with pytest.raises(ForbiddenError, match="context 'ctx', user 'alice' may not get pods/proxy in namespace a"):
+        make(Script(Response(403, b""))).stream_get("/api/v1/namespaces/a/pods/p:80/proxy/m", timeout=5, max_bytes=9)
