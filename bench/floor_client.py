@@ -1,8 +1,8 @@
 """The floor of the reconcile benchmark: a bare concurrent HTTP client, as its own process.
 
-GETs every path of a JSON list through the API server (16 threads, urllib3 -- the library under the
-``kubernetes`` package's ApiClient -- with the kubeconfig's client certificate), reads the bodies and
-parses nothing.
+``floor_client.py PATHS.json [urllib3|httpx]`` GETs every path of the JSON list through the API server
+(16 threads, the kubeconfig's client certificate), reads the bodies and parses nothing. urllib3 is the
+library under the ``kubernetes`` package's ApiClient; httpx is the floor earlier figures used.
 """
 
 from __future__ import annotations
@@ -10,17 +10,38 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import urllib3
 import yaml
+
+
+def _urllib3(server: str, ca: Path, cert: Path, key: Path) -> Callable[[str], int]:
+    import urllib3
+
+    pool = urllib3.PoolManager(
+        maxsize=16, cert_reqs="CERT_REQUIRED", ca_certs=str(ca), cert_file=str(cert), key_file=str(key)
+    )
+    return lambda path: int(pool.request("GET", server + path, timeout=30).status)
+
+
+def _httpx(server: str, ca: Path, cert: Path, key: Path) -> Callable[[str], int]:
+    import httpx
+
+    ctx = ssl.create_default_context(cafile=str(ca))
+    ctx.load_cert_chain(str(cert), str(key))
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    client = httpx.Client(base_url=server, verify=ctx, limits=limits, timeout=30)
+    return lambda path: int(client.get(path).status_code)
 
 
 def main() -> None:
     paths = json.loads(Path(sys.argv[1]).read_text())
+    library = sys.argv[2] if len(sys.argv) > 2 else "urllib3"
     cfg = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
     cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -28,12 +49,9 @@ def main() -> None:
         ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
         cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
         key.write_bytes(base64.b64decode(user["client-key-data"]))
-        pool = urllib3.PoolManager(
-            maxsize=16, cert_reqs="CERT_REQUIRED", ca_certs=str(ca), cert_file=str(cert), key_file=str(key)
-        )
-        server = cluster["server"]
+        get = {"urllib3": _urllib3, "httpx": _httpx}[library](cluster["server"], ca, cert, key)
         with ThreadPoolExecutor(16) as threads:
-            codes = list(threads.map(lambda p: pool.request("GET", server + p, timeout=30).status, paths))
+            codes = list(threads.map(get, paths))
     if codes.count(200) != len(paths):
         sys.exit(f"{len(paths) - codes.count(200)} GETs failed")
 

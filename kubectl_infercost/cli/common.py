@@ -90,22 +90,11 @@ class GlobalOptions:
     impersonate_uid: str | None = None
 
     def overrides(self) -> Overrides:
+        from dataclasses import fields
+
         from ..kube.config import Overrides
 
-        return Overrides(
-            server=self.server,
-            token=self.token,
-            user=self.user,
-            cluster=self.cluster,
-            certificate_authority=self.certificate_authority,
-            client_certificate=self.client_certificate,
-            client_key=self.client_key,
-            insecure_skip_tls_verify=self.insecure_skip_tls_verify,
-            tls_server_name=self.tls_server_name,
-            impersonate=self.impersonate,
-            impersonate_groups=self.impersonate_groups,
-            impersonate_uid=self.impersonate_uid,
-        )
+        return Overrides(**{f.name: getattr(self, f.name) for f in fields(Overrides)})
 
     def cluster_config(self) -> ClusterConfig:
         from ..kube.config import load_config

@@ -65,20 +65,37 @@ def user_kubeconfig(path: Path, user: str, groups: Sequence[str] = (), namespace
     return path
 
 
-def grant_cluster_role(kube: KubeClient, name: str, user: str, rules: list[dict[str, Any]]) -> None:
-    """Create (or replace) ClusterRole ``name`` with ``rules`` and bind it to ``user``."""
+def user(name: str) -> dict[str, str]:
+    return {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": name}
+
+
+def service_account(namespace: str, name: str) -> dict[str, str]:
+    return {"kind": "ServiceAccount", "name": name, "namespace": namespace}
+
+
+def bind(kube: KubeClient, role: str, subject: dict[str, str], namespace: str | None = None) -> None:
+    """Bind ClusterRole ``role`` to ``subject``: cluster-wide, or in ``namespace`` only (a RoleBinding)."""
+    kind = "RoleBinding" if namespace else "ClusterRoleBinding"
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": {
+            "name": "-".join([role, *([subject["namespace"]] if "namespace" in subject else []), subject["name"]])
+        },
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [subject],
+    }
+    where = f"{RBAC}/namespaces/{namespace}/rolebindings" if namespace else f"{RBAC}/clusterrolebindings"
+    kube.apply(f"{where}/{binding['metadata']['name']}", binding)
+
+
+def grant_cluster_role(kube: KubeClient, name: str, user_name: str, rules: list[dict[str, Any]]) -> None:
+    """Create (or replace) ClusterRole ``name`` with ``rules`` and bind it to ``user_name``."""
     role = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRole",
         "metadata": {"name": name},
         "rules": rules,
     }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": name},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-    }
     kube.apply(f"{RBAC}/clusterroles/{name}", role)
-    kube.apply(f"{RBAC}/clusterrolebindings/{name}", binding)
+    bind(kube, name, user(user_name))

@@ -19,9 +19,9 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .conftest import REPO, Sim, run_cli
+from .identities import bind, service_account, user
 from .world import create, new_world, status_of
 
-RBAC = "/apis/rbac.authorization.k8s.io/v1"
 T0 = "2026-04-20T10:00:00Z"
 
 
@@ -32,17 +32,9 @@ def _admin() -> dict[str, Any]:
     return cluster
 
 
-def _service_account(kube: KubeClient, namespace: str, name: str, cluster_role: str = "cluster-admin") -> None:
+def _service_account(kube: KubeClient, namespace: str, name: str) -> None:
     kube.request("POST", f"/api/v1/namespaces/{namespace}/serviceaccounts", body={"metadata": {"name": name}})
-    kube.request(
-        "POST",
-        f"{RBAC}/clusterrolebindings",
-        body={
-            "metadata": {"name": f"{namespace}-{name}"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": cluster_role},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-        },
-    )
+    bind(kube, "cluster-admin", service_account(namespace, name))
 
 
 def _token(kube: KubeClient, namespace: str, name: str) -> str:
@@ -131,6 +123,16 @@ def _passes(out: str) -> list[str]:
     return [line for line in out.splitlines() if " reports " in line and " endpoints " in line]
 
 
+def _exec_world(
+    kube: KubeClient, sim: Sim, namespace: str, ip: str, folder: Path, *, first_invalid: bool = False
+) -> tuple[Path, Path]:
+    """A service account, a small world, and a kubeconfig whose exec plugin mints that account's tokens."""
+    _service_account(kube, namespace, "exec-sa")
+    _small_world(kube, sim, namespace, ip, 1000)
+    plugin, log = _plugin(folder, namespace, "exec-sa", first_invalid=first_invalid)
+    return _exec_kubeconfig(folder / "kubeconfig", plugin), log
+
+
 def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
     installed: None,
     kube: KubeClient,
@@ -139,10 +141,7 @@ def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
     new_ip,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    _service_account(kube, namespace, "watcher")
-    _small_world(kube, sim, namespace, new_ip(), 1000)
-    plugin, log = _plugin(tmp_path, namespace, "watcher")
-    config = _exec_kubeconfig(tmp_path / "kubeconfig", plugin)
+    config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path)
     proc = _watch(["-n", namespace, "--interval", "5s"], {"KUBECONFIG": str(config)})
     time.sleep(60)
     out, err = _stop(proc)
@@ -160,10 +159,7 @@ def test_a_rejected_first_token_is_fetched_again_once(
     new_ip,
     tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    _service_account(kube, namespace, "second-try")
-    _small_world(kube, sim, namespace, new_ip(), 1000)
-    plugin, log = _plugin(tmp_path, namespace, "second-try", first_invalid=True)
-    config = _exec_kubeconfig(tmp_path / "kubeconfig", plugin)
+    config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path, first_invalid=True)
     done = run_cli("reconcile", "-n", namespace, "--now", T0, env={"KUBECONFIG": str(config)})
     assert done.returncode == 0, done.stderr
     assert "accountingSince" in status_of(kube, "usagereports", namespace, "daily")
@@ -215,15 +211,7 @@ def test_as_viewer_from_the_admin_identity(
     new_ip,  # type: ignore[no-untyped-def]
 ) -> None:
     viewer = f"viewer-{namespace}"
-    kube.request(
-        "POST",
-        f"{RBAC}/clusterrolebindings",
-        body={
-            "metadata": {"name": viewer},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "infercost-viewer"},
-            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": viewer}],
-        },
-    )
+    bind(kube, "infercost-viewer", user(viewer))
     roles = subprocess.run(
         ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac" / "roles.yaml")], capture_output=True, text=True
     )

@@ -13,33 +13,9 @@ from testenv import metricsgen
 from testenv.simpod import ensure_namespace
 
 from .conftest import REPO, Sim, run_cli
-from .identities import user_kubeconfig
+from .identities import bind, user_kubeconfig
+from .identities import user as user_subject
 from .world import create, new_world, status_of
-
-RBAC = "/apis/rbac.authorization.k8s.io/v1"
-
-
-def _bind(kube: KubeClient, role: str, user: str) -> None:
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRoleBinding",
-        "metadata": {"name": f"{role}-{user}"},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-    }
-    kube.request("POST", f"{RBAC}/clusterrolebindings", body=binding)
-
-
-def _bind_in(kube: KubeClient, role: str, user: str, namespace: str) -> None:
-    """A RoleBinding of a ClusterRole: its rules apply in ``namespace`` only."""
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": {"name": f"{role}-{user}", "namespace": namespace},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}],
-    }
-    kube.request("POST", f"{RBAC}/namespaces/{namespace}/rolebindings", body=binding)
 
 
 def test_reconciler_and_viewer_roles_suffice(
@@ -58,9 +34,10 @@ def test_reconciler_and_viewer_roles_suffice(
     )
     assert applied.returncode == 0, applied.stderr
     user, viewer = f"rec-{namespace}", f"view-{namespace}"
-    _bind(kube, "infercost-reconciler", user)
-    _bind_in(kube, "infercost-pod-proxy", user, namespace)
-    _bind(kube, "infercost-viewer", viewer)
+    as_user_subject = user_subject(user)
+    bind(kube, "infercost-reconciler", as_user_subject)
+    bind(kube, "infercost-pod-proxy", as_user_subject, namespace)
+    bind(kube, "infercost-viewer", user_subject(viewer))
     # An inference server in a namespace where the reconciler holds no pods/proxy.
     elsewhere = f"{namespace}-x"
     ensure_namespace(kube, elsewhere)
@@ -103,7 +80,7 @@ def test_reconciler_and_viewer_roles_suffice(
 
     # A viewer bound in this namespace alone reads its reports and exports them, namespace labels included.
     local = f"nsview-{namespace}"
-    _bind_in(kube, "infercost-viewer", local, namespace)
+    bind(kube, "infercost-viewer", user_subject(local), namespace)
     as_local = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "local", local))}
     kube.merge_patch(f"/api/v1/namespaces/{namespace}", {"metadata": {"labels": {"team": "ml"}}})
     reported = run_cli("report", "-n", namespace, "-o", "json", env=as_local)

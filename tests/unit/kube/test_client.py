@@ -21,36 +21,23 @@ from kubectl_infercost.kube import client as client_module
 from kubectl_infercost.kube.client import KubeClient, RetryPolicy, dumps, loads, request_target
 from kubectl_infercost.kube.config import ClusterConfig, Credentials
 
+from ..engine.fakeapi import Reply
 
-class Response:
-    def __init__(self, status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> None:
-        self.status, self._body, self.headers = status, body, headers or {}
-        self._sent = False
 
-    def read(self) -> bytes:
-        return self._body
-
-    def read1(self, _n: int) -> bytes:
-        if self._sent:
-            return b""
-        self._sent = True
-        return self._body
-
-    def release_conn(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+def Response(status: int, body: bytes = b"{}", headers: dict[str, str] | None = None) -> Reply:
+    reply = Reply(status, body)
+    reply.headers = headers or {}
+    return reply
 
 
 class Script:
     """A transport answering from a list; records each request's method, URL and headers."""
 
-    def __init__(self, *answers: Response | Exception) -> None:
+    def __init__(self, *answers: Reply | Exception) -> None:
         self.answers = list(answers)
         self.calls: list[tuple[str, str, Any]] = []
 
-    def __call__(self, method: str, url: str, **kw: Any) -> Response:
+    def __call__(self, method: str, url: str, **kw: Any) -> Reply:
         self.calls.append((method, url, kw["headers"]))
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
