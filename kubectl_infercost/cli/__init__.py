@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from .board import board
 from .common import global_options
 from .export import export
 from .install import install, uninstall
@@ -29,5 +30,6 @@ root.add_command(version)
 root.add_command(install)
 root.add_command(uninstall)
 root.add_command(reconcile)
+report.add_command(board)
 root.add_command(report)
 root.add_command(export)
