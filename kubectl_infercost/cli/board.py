@@ -67,7 +67,7 @@ def board(
     --from. One UsageReport per CostProfile counts (the finest schedule), so no GPU is counted twice.
     """
     from ..core import board as core
-    from ..core.boardrange import dates_range, month_of, period_range
+    from ..core.board_range import dates_range, month_of, period_range
     from ..kube.resources import TOKEN_BUDGETS
     from ..models import TokenBudget
     from ..output import board_text

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from ..models import PeriodFigures, TokenBudget, UsageReport
-from .boardrange import DateRange
+from .board_budgets import BudgetLine, budget_lines
+from .board_range import DateRange
 from .cloud import PriceCatalog, PriceEntry, cheapest, cloud_cost
 from .money import ZERO, per_million, round6
 from .periods import hours_between
-from .reportdata import budget_rows
 
 SCHEDULE_ORDER = {"daily": 0, "weekly": 1, "monthly": 2}
 TREND_POINTS = 31
@@ -115,21 +115,6 @@ class CloudSummary:
     cost: Decimal
     savings: Decimal  # cloud − on-prem
     savings_percent: Decimal
-
-
-@dataclass(frozen=True)
-class BudgetLine:
-    namespace: str
-    name: str
-    scope: str
-    limit: Decimal
-    spend: Decimal | None
-    utilization: Decimal | None
-    state: str
-    thresholds: tuple[int, ...]
-    projected: Decimal | None  # month-end spend at the month-to-date rate
-    projected_utilization: Decimal | None
-    period_end: datetime | None
 
 
 @dataclass(frozen=True)
@@ -310,40 +295,6 @@ def cloud_summary(catalog: PriceCatalog | None, t: Totals, compare_to: tuple[str
     savings = cost - t.spend
     percent = round6(savings / cost * HUNDRED) if cost else ZERO
     return CloudSummary(entry, compare_to is not None, cost, savings, percent)
-
-
-def month_end(period_start: datetime) -> datetime:
-    """End of the calendar month a budget period starts (its start is local midnight of day 1)."""
-    probe = period_start + timedelta(days=1)  # inside the month whatever the zone's offset
-    first_next = (probe.replace(day=1) + timedelta(days=32)).replace(day=1)
-    return period_start + (first_next - probe.replace(day=1))
-
-
-def budget_lines(budgets: Iterable[TokenBudget]) -> list[BudgetLine]:
-    """Stored TokenBudget status with the month-end projection: spend × month hours / elapsed hours."""
-    lines = []
-    for row in budget_rows(budgets):
-        spend, start, end = row["currentSpendUSD"], row["periodStart"], row["periodEnd"]
-        limit: Decimal = row["monthlyLimitUSD"]
-        projected = None
-        if spend is not None and start is not None and end is not None and end > start:
-            projected = round6(spend * hours_between(start, month_end(start)) / hours_between(start, end))
-        lines.append(
-            BudgetLine(
-                namespace=row["namespace"] or "",
-                name=row["name"],
-                scope=row["scopeNamespace"],
-                limit=limit,
-                spend=spend,
-                utilization=row["utilizationPercent"],
-                state=row["state"],
-                thresholds=tuple(sorted(t["percent"] for t in row["thresholds"])),
-                projected=projected,
-                projected_utilization=round6(projected / limit * HUNDRED) if projected is not None and limit else None,
-                period_end=end,
-            )
-        )
-    return lines
 
 
 def efficiency(parts: Sequence[Slice], covered_hours: Decimal) -> tuple[list[Efficiency], Decimal | None]:
