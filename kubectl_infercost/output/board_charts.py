@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..core.board import Board
-from .board_text import arrow, money, percent, rate
+from .board_text import Fig, arrow, money, percent, rate
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -21,6 +21,12 @@ NAVY, SKY, GREY, AMBER, RED, GREEN, INK, MUTED = (
 STATE_COLOURS = {"OK": GREEN, "Warning": AMBER, "Exceeded": RED, "Unknown": GREY}
 MAX_BARS = 10
 LABEL_SIZE = 8
+
+
+def _value(ax: Axes, x: float, y: float, label: str, size: float = LABEL_SIZE) -> None:
+    """A figure printed on a chart; its group id (``value-N``) lets a reader find the chart's numbers."""
+    n = sum(1 for t in ax.texts if str(t.get_gid() or "").startswith("value-"))
+    ax.text(x, y, label, va="center", fontsize=size, color=INK, gid=f"value-{n}")
 
 
 def _f(value: Decimal) -> float:
@@ -57,8 +63,9 @@ def namespace_bars(ax: Axes, board: Board) -> None:
     for y, r in enumerate(rows[::-1]):
         label = money(r.spend)
         if r.change is not None:
-            label += f"  {arrow(r.change.delta)} {percent(r.change.percent) if r.change.percent is not None else 'new'}"
-        ax.text(_f(r.spend) + top * 0.02, y, label, va="center", fontsize=LABEL_SIZE, color=INK)
+            change = Fig("", r.change.percent, "deltapercent", "new").text
+            label += f"  {arrow(r.change.delta)} {change}"
+        _value(ax, _f(r.spend) + top * 0.02, y, label)
     ax.set_xlim(0, top * 1.45)
     _money_axis(ax)
     _plain(ax)
@@ -98,7 +105,8 @@ def idle_donut(ax: Axes, board: Board) -> None:
         counterclock=False,
         wedgeprops={"width": 0.32, "edgecolor": "white"},
     )
-    ax.text(0, 0.08, percent(t.idle_percent), ha="center", va="center", fontsize=13, color=INK, weight="bold")
+    centre = ax.text(0, 0.08, percent(t.idle_percent), ha="center", va="center", fontsize=13, color=INK)
+    centre.set(weight="bold", gid="value-idle")
     ax.text(0, -0.16, "idle", ha="center", va="center", fontsize=LABEL_SIZE, color=MUTED)
     ax.legend(
         [f"Allocated {money(t.allocated)}", f"Idle {money(t.idle)}"],
@@ -121,7 +129,7 @@ def price_bars(ax: Axes, board: Board) -> None:
     ax.barh([b[0] for b in bars], [_f(b[1]) for b in bars], color=[b[2] for b in bars], height=0.65)
     top = max(_f(b[1]) for b in bars) or 1.0
     for y, (_name, value, _colour) in enumerate(bars):
-        ax.text(_f(value) + top * 0.015, y, rate(value), va="center", fontsize=LABEL_SIZE - 1, color=INK)
+        _value(ax, _f(value) + top * 0.015, y, rate(value), LABEL_SIZE - 1)
     ax.set_xlim(0, top * 1.25)
     _money_axis(ax)
     ax.tick_params(axis="y", labelsize=LABEL_SIZE - 1)
@@ -143,7 +151,7 @@ def budget_bars(ax: Axes, board: Board) -> None:
             ax.plot([t, t], [y - 0.38, y + 0.38], color=INK, linewidth=1.1)
         if b.projected_utilization is not None:
             ax.plot([_f(b.projected_utilization)], [y], marker="D", markersize=5, color=INK, markerfacecolor="white")
-        ax.text(peak * 1.04, y, percent(b.utilization), va="center", fontsize=LABEL_SIZE, color=INK)
+        _value(ax, peak * 1.04, y, percent(b.utilization))
     ax.set_xlim(0, peak * 1.18)
     from matplotlib.ticker import FuncFormatter
 

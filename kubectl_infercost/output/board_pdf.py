@@ -20,7 +20,7 @@ from .board_text import Cell, Document, Fig, Section, Segment
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-PAPER = {"a4": (8.27, 11.69), "letter": (8.5, 11.0)}
+PAPER = {"a4": (210 / 25.4, 297 / 25.4), "letter": (8.5, 11.0)}  # inches
 MARGIN = 0.7  # inches
 FOOTER = 0.45
 BODY_PT = 9.0

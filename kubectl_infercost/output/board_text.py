@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from ..core.board import Board, Change
+from ..core.board import HOURS_PER_MONTH, Board, Change
 from .tables import MISSING, format_value, timestamp
 
-Kind = Literal["money", "rate", "percent", "tokens", "number", "delta", "deltapercent"]
+Kind = Literal["money", "rate", "percent", "tokens", "number", "int", "delta", "deltapercent"]
 
 
 def money(value: Decimal, places: int = 2) -> str:
@@ -192,8 +192,8 @@ def _namespaces(board: Board) -> Section:
         "Spend by namespace", chart="namespace_bars", chart_height=max(1.6, 0.32 * len(board.namespaces[:10]) + 0.8)
     )
     has_prev = board.previous is not None
-    sec.headers = ["Namespace", "Spend", "Share", "Tokens", *(["Previous", "Change"] if has_prev else [])]
-    sec.numeric = [False, True, True, True, True, True]
+    sec.headers = ["Namespace", "Spend", "Share", "Tokens", *(["Previous", "Change", "Change %"] if has_prev else [])]
+    sec.numeric = [False, True, True, True, True, True, True]
     for r in board.namespaces:
         k = f"ns.{r.namespace}"
         row: list[Cell] = [
@@ -203,9 +203,13 @@ def _namespaces(board: Board) -> Section:
             Fig(f"{k}.tokens", r.tokens, "tokens"),
         ]
         if r.change is not None:
-            row += [Fig(f"{k}.previous", r.change.previous, "money"), Fig(f"{k}.delta", r.change.delta, "delta")]
+            row += [
+                Fig(f"{k}.previous", r.change.previous, "money"),
+                Fig(f"{k}.delta", r.change.delta, "delta"),
+                Fig(f"{k}.percent", r.change.percent, "deltapercent", "new"),
+            ]
         sec.rows.append(row)
-    note = "Idle GPU time is not a namespace: the shares add up to 100% minus the idle share."
+    note = "Idle GPU time is not a namespace: the shares leave the idle share out."
     sec.paragraphs.append([note] if has_prev else [note, " No previous range: no change arrows."])
     return sec
 
@@ -251,17 +255,18 @@ def _prices(board: Board) -> Section:
             "range's input/output mix. A model's on-prem cost leaves idle GPU time out."
         ]
     )
-    sec.headers, sec.numeric = ["Model", "Tokens", "Cost", "$/1M tokens"], [False, True, True, True]
+    sec.headers = ["Model", "Priced", "Tokens", "Cost", "$/1M tokens"]
+    sec.numeric = [False, False, True, True, True]
     for m in board.models:
         k = f"model.{m.model}"
-        sec.rows.append(
-            [
-                m.model,
-                Fig(f"{k}.tokens", m.tokens, "tokens"),
-                Fig(f"{k}.spend", m.spend, "money"),
-                Fig(f"{k}.perMillion", m.per_million, "rate"),
-            ]
-        )
+        tokens, cost = Fig(f"{k}.tokens", m.tokens, "tokens"), Fig(f"{k}.spend", m.spend, "money")
+        sec.rows.append([m.model, "on-prem", tokens, cost, Fig(f"{k}.perMillion", m.per_million, "rate")])
+    for c in board.cloud_prices:
+        e = c.entry
+        k = f"cloud.{e.provider}/{e.model}/{e.tier}"
+        tokens = Fig("tokens", board.totals.tokens, "tokens")
+        row: list[Cell] = [f"{e.provider}/{e.model}", "list price", tokens, Fig(f"{k}.cost", c.cost, "money")]
+        sec.rows.append([*row, Fig(f"{k}.perMillion", c.per_million, "rate")])
     return sec
 
 
@@ -312,7 +317,9 @@ def _efficiency(board: Board) -> Section:
             Fig("fleetRate", rate_fig, "number"),
             " tokens per GPU-hour. Estimate: if a model's tokens "
             "were served at that rate, the excess GPU-hours could be consolidated away; the saving is "
-            "that excess at the model's cost per GPU-hour, scaled to a 730-hour month. It assumes "
+            "that excess at the model's cost per GPU-hour, scaled to a month of ",
+            Fig("hoursPerMonth", HOURS_PER_MONTH, "int"),
+            " hours. It assumes "
             "throughput grows linearly with load and ignores model size (a larger model is slower per "
             "token): read it as a question for the platform team, not a verdict.",
         ]
@@ -338,7 +345,7 @@ def _efficiency(board: Board) -> Section:
     return sec
 
 
-def _notes(board: Board, catalog_note: str | None) -> Section:
+def _notes(board: Board, catalog_note: list[Segment] | None) -> Section:
     sec = Section("How these numbers are made")
     sec.paragraphs.append(
         [
@@ -350,11 +357,11 @@ def _notes(board: Board, catalog_note: str | None) -> Section:
     for skipped, instead in board.skipped:
         sec.paragraphs.append([f"Not counted: {skipped}, it measures the same GPUs as {instead}."])
     if catalog_note:
-        sec.paragraphs.append([catalog_note])
+        sec.paragraphs.append(catalog_note)
     return sec
 
 
-def document(board: Board, scope: str, generated: datetime, catalog_note: str | None = None) -> Document:
+def document(board: Board, scope: str, generated: datetime, catalog_note: list[Segment] | None = None) -> Document:
     cards, summary = _summary(board)
     sections: Sequence[Section] = [Section("Executive summary", paragraphs=summary)]
     if board.has_data:
