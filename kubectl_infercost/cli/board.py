@@ -98,13 +98,12 @@ def board(
     if compare_to is not None and result.cloud is None and result.totals.tokens:
         raise UsageError(f"--compare-to {'/'.join(compare_to)}: not in the price catalog {catalog.source}")
     where = f"namespace {scope.namespace}" if scope.namespace else "all namespaces"
-    subtitle = f"{where} · generated {now.strftime('%Y-%m-%d %H:%M')} UTC"
     note: list[board_text.Segment] = [
         f"Cloud prices: {catalog.source}, list prices last verified {catalog.last_verified.isoformat()} (",
         board_text.Fig("catalog.entries", len(catalog.entries), "int"),
         " models).",
     ]
-    doc = board_text.document(result, subtitle, now, note)
+    doc = board_text.document(result, where, now, note)
     _write(fmt, out, doc, result, paper)
     state = "" if result.has_data else " (no accounted data in this range yet)"
     click.echo(f"wrote {fmt.upper()} board report for {rng.label} to {out}{state}", err=True)

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from ..models import Condition, CostProfile, PeriodFigures, TokenBudget, UsageReport
+from ..models import Condition, CostProfile, ModelCost, PeriodFigures, TokenBudget, UsageReport
 from .cloud import PriceCatalog, break_even_tokens_per_day, compare
 
 Row = dict[str, Any]
@@ -128,17 +128,41 @@ def report_rows(reports: Iterable[UsageReport]) -> list[Row]:
 
 
 def history_rows(reports: Iterable[UsageReport]) -> list[Row]:
-    """One row per closed period (``status.history``) of each report, newest first within a report."""
+    """One row per closed period (``status.history``) of each report, newest first within a report.
+
+    With the period's ``byModel`` and ``byNamespace`` breakdowns (JSON/YAML only; dearest first).
+    """
     rows = []
     for r in sorted(reports, key=_report_key):
         for fig in r.status.history:
             row = _ref(r)
             row.update(_period_row(fig))
+            models = sorted(fig.by_model, key=lambda m: (-m.estimated_cost_usd, m.namespace, m.model))
+            row["byModel"] = [_model_fields(m) for m in models]
+            namespaces = sorted(fig.by_namespace, key=lambda n: (-n.estimated_cost_usd, n.namespace))
+            row["byNamespace"] = [
+                {"namespace": n.namespace, "estimatedCostUSD": n.estimated_cost_usd, "tokenCount": n.token_count}
+                for n in namespaces
+            ]
             rows.append(row)
     return rows
 
 
 # ---------------------------------------------------------------------------------------------- models
+
+
+def _model_fields(m: ModelCost) -> Row:
+    return {
+        "namespace": m.namespace,
+        "model": m.model,
+        "inputTokens": m.input_tokens,
+        "outputTokens": m.output_tokens,
+        "totalTokens": m.input_tokens + m.output_tokens,
+        "estimatedCostUSD": m.estimated_cost_usd,
+        "costPerMillionTokens": m.cost_per_million_tokens,
+        "idleCostUSD": m.idle_cost_usd,
+        "gpuHours": m.gpu_hours,
+    }
 
 
 def model_rows(reports: Iterable[UsageReport]) -> list[Row]:
@@ -148,20 +172,8 @@ def model_rows(reports: Iterable[UsageReport]) -> list[Row]:
         models = []
         for m in r.status.by_model:
             row = _ref(r)
-            row.update(
-                {
-                    "period": r.status.period,
-                    "namespace": m.namespace,
-                    "model": m.model,
-                    "inputTokens": m.input_tokens,
-                    "outputTokens": m.output_tokens,
-                    "totalTokens": m.input_tokens + m.output_tokens,
-                    "estimatedCostUSD": m.estimated_cost_usd,
-                    "costPerMillionTokens": m.cost_per_million_tokens,
-                    "idleCostUSD": m.idle_cost_usd,
-                    "gpuHours": m.gpu_hours,
-                }
-            )
+            row["period"] = r.status.period
+            row.update(_model_fields(m))
             models.append(row)
         models.sort(key=lambda x: (-x["estimatedCostUSD"], x["namespace"], x["model"]))
         rows.extend(models)

@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from ..core.board import Board
 from . import board_charts
 from .board_charts import INK, MUTED, NAVY
-from .board_text import Cell, Document, Fig, Section, Segment
+from .board_text import Cell, Document, Fig, Section, Segment, generated_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -188,7 +188,7 @@ def _line(fig: Figure, x0: float, x1: float, y: float, colour: str, width: float
 def _layout(doc: Document, board: Board, paper: str) -> Layout:
     lay = Layout(paper)
     lay.add(lay.heading(doc.title, 17))
-    lay.add(lay.paragraph(doc.subtitle, 8.5, MUTED, 0.15))
+    lay.add(lay.paragraph(f"{doc.subtitle} · generated {generated_text(doc)}", 8.5, MUTED, 0.15))
     lay.add(lay.cards(doc))
     for section in doc.sections:
         body = [lay.paragraph(_text(p)) for p in section.paragraphs]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -359,6 +359,10 @@ def _notes(board: Board, catalog_note: list[Segment] | None) -> Section:
     if catalog_note:
         sec.paragraphs.append(catalog_note)
     return sec
+
+
+def generated_text(doc: Document) -> str:
+    return doc.generated.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def document(board: Board, scope: str, generated: datetime, catalog_note: list[Segment] | None = None) -> Document:

@@ -101,7 +101,15 @@ def test_profile_rows_without_status() -> None:
 
 
 def test_report_and_history_rows() -> None:
-    hist = {"period": "2026-04-19", "inputTokens": 10, "outputTokens": 5, "estimatedCostUSD": "1.5", "estimated": True}
+    hist = {
+        "period": "2026-04-19",
+        "inputTokens": 10,
+        "outputTokens": 5,
+        "estimatedCostUSD": "1.5",
+        "estimated": True,
+        "byModel": [model("small", "x", 4, 1, "0.5"), model("big", "y", 6, 4, "1")],
+        "byNamespace": [{"namespace": "x", "estimatedCostUSD": "0.5", "tokenCount": 5}],
+    }
     r = report(
         "daily",
         period="2026-04-20",
@@ -124,6 +132,12 @@ def test_report_and_history_rows() -> None:
     (h,) = history_rows([r])
     assert (h["reportNamespace"], h["report"], h["period"], h["totalTokens"]) == ("eng", "daily", "2026-04-19", 15)
     assert h["estimatedCostUSD"] == D("1.5") and h["estimated"] is True
+    # The closed period's breakdowns, dearest first.
+    assert [(m["model"], m["totalTokens"], m["estimatedCostUSD"]) for m in h["byModel"]] == [
+        ("big", 10, D(1)),
+        ("small", 5, D("0.5")),
+    ]
+    assert h["byNamespace"] == [{"namespace": "x", "estimatedCostUSD": D("0.5"), "tokenCount": 5}]
 
 
 def test_model_rows_sorted_by_cost_within_report_and_top() -> None:
