@@ -38,6 +38,7 @@ class Slice:
     start: datetime
     end: datetime
     open: bool  # the current period (its end is the last accounted time)
+    accounted_from: datetime  # start, or accountingSince when accounting began inside the period
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Totals:
     input_tokens: int = 0
     output_tokens: int = 0
     periods: int = 0
-    first_start: datetime | None = None
+    first_start: datetime | None = None  # when the counted data begins (accountingSince inside a period)
     last_end: datetime | None = None
 
     @property
@@ -187,7 +188,9 @@ def slices(reports: Iterable[UsageReport]) -> list[Slice]:
         for fig, is_open in [*closed, (r.status, True)]:
             if fig.period_start is None or fig.period_end is None:
                 continue  # never accounted
-            result.append(Slice(_name(r), r.spec.schedule, fig, fig.period_start, fig.period_end, is_open))
+            since = r.status.accounting_since
+            begun = max(fig.period_start, since) if since is not None and since < fig.period_end else fig.period_start
+            result.append(Slice(_name(r), r.spec.schedule, fig, fig.period_start, fig.period_end, is_open, begun))
     return result
 
 
@@ -200,7 +203,7 @@ def totals(parts: Sequence[Slice]) -> Totals:
         input_tokens=sum(s.figures.input_tokens for s in parts),
         output_tokens=sum(s.figures.output_tokens for s in parts),
         periods=len(parts),
-        first_start=min(s.start for s in parts),
+        first_start=min(s.accounted_from for s in parts),
         last_end=max(s.end for s in parts),
     )
 

@@ -44,11 +44,20 @@ def _empty(ax: Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, color=MUTED, transform=ax.transAxes)
 
 
-def _money_axis(ax: Axes, axis: str = "x") -> None:
-    from matplotlib.ticker import FuncFormatter
+def _tick(value: float) -> str:
+    if value < 0:
+        return ""
+    amount = Decimal(str(round(value, 2)))
+    return money(amount, 0 if amount == amount.to_integral_value() else 2)
 
-    fmt = FuncFormatter(lambda v, _pos: money(Decimal(str(round(v, 2))), 0) if v >= 0 else "")
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(fmt)
+
+def _money_axis(ax: Axes, axis: str = "x") -> None:
+    """Dollar ticks at 1-2-5 steps: whole dollars where the ticks are whole, cents where they are not."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    scale = ax.xaxis if axis == "x" else ax.yaxis
+    scale.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
+    scale.set_major_formatter(FuncFormatter(lambda v, _pos: _tick(v)))
 
 
 def namespace_bars(ax: Axes, board: Board) -> None:

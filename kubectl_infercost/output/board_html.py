@@ -37,6 +37,7 @@ h2 { font-size: 17px; margin: 34px 0 8px; padding-bottom: 4px; border-bottom: 2p
 .card .caption { font-size: 12px; color: var(--muted); }
 p { margin: 6px 0; font-size: 14px; }
 svg { width: 100%; height: auto; display: block; margin: 6px 0; }
+figure svg { max-width: 780px; }
 .chart-idle_donut svg { width: 340px; max-width: 100%; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 8px 0; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: left; }

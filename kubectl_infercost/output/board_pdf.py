@@ -25,6 +25,7 @@ MARGIN = 0.7  # inches
 FOOTER = 0.45
 BODY_PT = 9.0
 ROW_H = 0.23
+DONUT_WIDTH = 3.2
 SHORT_TABLE = 9  # rows (header included) kept on one page with their section
 CHAR_EM = 0.5  # DejaVu Sans: average advance of prose per point of size
 # Room for the category labels left of a horizontal bar chart, inches.
@@ -120,14 +121,18 @@ class Layout:
                 fig.add_artist(box)
                 fx = x - MARGIN + 0.12
                 self.text(fig, fx, top + 0.12, card.title.upper(), fontsize=7, color=MUTED)
-                self.text(fig, fx, top + 0.3, card.figure.text, fontsize=16, weight="bold")
-                self.text(fig, fx, top + 0.68, _text(card.caption), fontsize=7.5, color=MUTED)
+                value = card.figure.text
+                size = min(16.0, (w - 0.24) * 72 / (0.62 * max(1, len(value))))  # long figures shrink to fit
+                self.text(fig, fx, top + 0.3, value, fontsize=size, weight="bold")
+                chars = max(8, int((w - 0.24) * 72 / (CHAR_EM * 7.5 * 1.1)))
+                for n, line in enumerate(textwrap.wrap(_text(card.caption), chars, max_lines=2, placeholder="…")):
+                    self.text(fig, fx, top + 0.62 + n * 0.14, line, fontsize=7.5, color=MUTED)
 
         return Block(h + 0.15, draw)
 
     def chart(self, name: str, board: Board, height: float) -> Block:
         left = LEFT_LABELS.get(name, 0.3)
-        width = 3.2 if name == "idle_donut" else self.inner - left
+        width = DONUT_WIDTH if name == "idle_donut" else self.inner - left
         bottom_pad = 0.55 if name == "trend_line" else 0.3
 
         def draw(fig: Figure, top: float, _w: float) -> None:
@@ -143,17 +148,19 @@ class Layout:
 
         return Block(height + 0.05, draw)
 
-    def table_rows(self, section: Section) -> list[Block]:
+    def table_rows(self, section: Section, x0: float = 0.0) -> list[Block]:
+        """One block per row (the header first), in the width right of ``x0``."""
         cols = len(section.headers)
         num = (section.numeric + [False] * cols)[:cols]
         texts = [[_cell(c) for c in row] for row in section.rows]
         widths = [max([len(section.headers[i])] + [len(r[i]) for r in texts if i < len(r)]) + 2 for i in range(cols)]
-        scale = self.inner / sum(widths)
-        xs, x = [], 0.0
+        inner = self.inner - x0
+        scale = inner / sum(widths)
+        xs, x = [], x0
         for w in widths:
             xs.append(x)
             x += w * scale
-        size = 7.5 if sum(widths) * CHAR_EM * 7.5 / 72 <= self.inner else 6.5
+        size = 7.5 if sum(widths) * CHAR_EM * 7.5 / 72 <= inner else 6.5
 
         def row_block(cells: list[str], header: bool) -> Block:
             def draw(fig: Figure, top: float, _w: float) -> None:
@@ -171,7 +178,7 @@ class Layout:
                         weight="normal",
                     )
                 y = self._fy(top + ROW_H)
-                fig.add_artist(_line(fig, self._fx(MARGIN), self._fx(self.width - MARGIN), y, "#e5e7eb", 0.6))
+                fig.add_artist(_line(fig, self._fx(MARGIN + x0), self._fx(self.width - MARGIN), y, "#e5e7eb", 0.6))
 
             return Block(ROW_H, draw)
 
@@ -193,7 +200,8 @@ def _layout(doc: Document, board: Board, paper: str) -> Layout:
     for section in doc.sections:
         body = [lay.paragraph(_text(p)) for p in section.paragraphs]
         chart = lay.chart(section.chart, board, section.chart_height * 0.85) if section.chart else None
-        table = lay.table_rows(section) if section.rows else []
+        beside = section.chart == "idle_donut"  # a small table fits right of the donut
+        table = lay.table_rows(section, DONUT_WIDTH + 0.4 if beside else 0.0) if section.rows else []
         # A heading stays with its words and chart, and with a short table too, when they fit on a page.
         together = sum(b.height for b in body) + (chart.height if chart else 0.0)
         if len(table) <= SHORT_TABLE:
@@ -203,6 +211,14 @@ def _layout(doc: Document, board: Board, paper: str) -> Layout:
         lay.add(lay.heading(section.title), keep_with=together)
         for block in body:
             lay.add(block)
+        if chart and beside:
+            chart_top = lay.y
+            lay.add(chart)
+            lay.y = chart_top + 0.3
+            for row in table:
+                lay.add(row)
+            lay.y = max(lay.y, chart_top + chart.height) + 0.1
+            continue
         if chart:
             lay.add(chart)
         if table:

@@ -216,7 +216,9 @@ def _namespaces(board: Board) -> Section:
 
 def _trend(board: Board) -> Section:
     sec = Section("Spend trend", chart="trend_line", chart_height=2.4)
-    if board.trend:
+    if len([p for p in board.trend if p.schedule == board.trend[0].schedule]) == 1:
+        sec.paragraphs.append(["Only one period is accounted so far: the trend fills in as periods close."])
+    elif board.trend:
         sched = board.trend[0].schedule
         sec.paragraphs.append(
             [
@@ -271,18 +273,20 @@ def _prices(board: Board) -> Section:
 
 
 def _budgets(board: Board) -> Section:
-    sec = Section(
-        "Budgets and month-end run-rate",
-        chart="budget_bars",
-        chart_height=max(1.4, 0.4 * len(board.budgets[:10]) + 0.6),
-    )
+    reconciled = [b for b in board.budgets if b.utilization is not None]
+    sec = Section("Budgets and month-end run-rate", chart_height=max(1.4, 0.4 * len(reconciled[:10]) + 0.6))
+    if not board.budgets:
+        sec.paragraphs.append(["No TokenBudget yet: give each team a monthly limit and this section shows its "
+                               "spend, its alert thresholds and where the month is heading."])  # fmt: skip
+        return sec
+    sec.chart = "budget_bars" if reconciled else None
     sec.paragraphs.append(
         [
             "Month-to-date spend of each TokenBudget as last reconciled; ticks: alert thresholds; "
             "diamond: the month-end projection at the month-to-date rate."
         ]
     )
-    sec.headers = ["Team", "Budget", "Spent", "Used", "Month-end", "Projected", "State"]
+    sec.headers = ["Team", "Budget", "Spent", "Used", "Month-end at this rate", "Of budget", "State"]
     sec.numeric = [False, True, True, True, True, True, False]
     for b in board.budgets:
         k = f"budget.{b.namespace}/{b.name}"

@@ -210,3 +210,11 @@ def test_ranges() -> None:
     assert month_of(datetime(2026, 4, 20, 10, tzinfo=UTC)).label == "2026-04"
     with pytest.raises(UsageError, match="must be after --from"):
         dates_range(date(2026, 4, 10), date(2026, 4, 10))
+
+
+def test_run_rate_starts_when_accounting_did() -> None:
+    r = report()
+    r.status.accounting_since = datetime(2026, 4, 20, 3, tzinfo=UTC)
+    r.status.history = []
+    # $30 in the 3 h from 03:00 to 06:00, not in 6 h: 30 + 30 / 3 × 18 remaining hours = 210.
+    assert board(period_range("2026-04-20"), [r]).projected_spend == 210
