@@ -44,6 +44,7 @@ th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); text-align: lef
 th { color: var(--muted); font-weight: normal; font-size: 12px; text-transform: uppercase; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 figure { margin: 0; }
+data.up { color: #b42318; } data.down { color: #1e7b4f; }
 footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 @media print { body { background: #fff; } main { padding: 0; } h2 { break-after: avoid; }
                svg, table, .cards { break-inside: avoid; } }
@@ -55,7 +56,10 @@ def _figure(fig: Fig) -> str:
     if fig.value is None:
         return text
     value = decimal_text(fig.value) if not isinstance(fig.value, int) else str(fig.value)
-    return f'<data value="{value}" data-key="{html.escape(fig.key)}">{text}</data>'
+    direction = ""
+    if fig.kind in ("delta", "deltapercent") and fig.value != 0:
+        direction = ' class="up"' if fig.value > 0 else ' class="down"'  # spend up reads as a warning
+    return f'<data value="{value}" data-key="{html.escape(fig.key)}"{direction}>{text}</data>'
 
 
 def _segments(parts: list[Segment]) -> str:

@@ -122,9 +122,8 @@ def _summary(board: Board) -> tuple[list[Card], list[list[Segment]]]:
     if not board.has_data:
         return cards, [
             [
-                "There is no accounted data in this range yet: run ",
-                "`kubectl infercost reconcile`",
-                " on a schedule and this report fills in.",
+                "There is no accounted data in this range yet: once kubectl infercost reconcile runs on a "
+                "schedule, this report fills in.",
             ]
         ]
 
