@@ -14,7 +14,7 @@ import click
 
 from ..errors import InferCostError, UsageError
 from .common import global_options
-from .export import _compare_to, _period, _utc_date_option
+from .export import _period, _utc_date_option, compare_to_option, pricing_file_option
 from .report import _contexts, _reports, _scope
 
 if TYPE_CHECKING:
@@ -42,13 +42,8 @@ def _format(fmt: str | None, out: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="html or pdf (default: from the --out suffix).")
 @click.option("--out", metavar="FILE", required=True, help="The file to write (atomically).")
 @click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True, help="PDF page size.")
-@click.option(
-    "--compare-to",
-    callback=_compare_to,
-    metavar="PROVIDER/MODEL",
-    help="Cloud model of the savings figure (default: the catalog's cheapest for the token mix).",
-)
-@click.option("--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled).")
+@compare_to_option("Cloud model of the savings figure (default: the catalog's cheapest for the token mix).")
+@pricing_file_option
 @global_options
 def board(
     period: str | None,

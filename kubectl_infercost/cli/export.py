@@ -48,6 +48,16 @@ def _compare_to(ctx: click.Context, param: click.Parameter, value: str | None) -
     return provider, model
 
 
+def compare_to_option(help_text: str) -> Callable[[F], F]:
+    """``--compare-to PROVIDER/MODEL``: one cloud model of the price catalog."""
+    return click.option("--compare-to", callback=_compare_to, metavar="PROVIDER/MODEL", help=help_text)
+
+
+pricing_file_option = click.option(
+    "--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled)."
+)
+
+
 def _utc_date_option(flag: str, dest: str, help_text: str) -> Callable[[F], F]:
     """A ``YYYY-MM-DD`` option, parsed to a naive datetime (made UTC by :func:`_utc`)."""
     return click.option(flag, dest, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD", help=help_text)
@@ -121,13 +131,8 @@ def export() -> None:
     "--tag-label", "tag_labels", multiple=True, metavar="KEY", help="Copy this namespace label into Tags (repeatable)."
 )
 @click.option("--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace label keys copied into Tags.")
-@click.option(
-    "--compare-to",
-    callback=_compare_to,
-    metavar="PROVIDER/MODEL",
-    help="Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).",
-)
-@click.option("--pricing-file", metavar="PATH", help="Cloud price catalog (default: ConfigMap or bundled).")
+@compare_to_option("Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).")
+@pricing_file_option
 @global_options_with(namespace_help="Only the UsageReports of this namespace (default: all namespaces).")
 @pass_options
 def focus(
