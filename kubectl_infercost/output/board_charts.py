@@ -160,8 +160,8 @@ def budget_bars(ax: Axes, board: Board) -> None:
             ax.plot([t, t], [y - 0.38, y + 0.38], color=INK, linewidth=1.1)
         if b.projected_utilization is not None:
             ax.plot([_f(b.projected_utilization)], [y], marker="D", markersize=5, color=INK, markerfacecolor="white")
-        _value(ax, peak * 1.04, y, percent(b.utilization))
-    ax.set_xlim(0, peak * 1.18)
+        _value(ax, _f(b.utilization or Decimal(0)) + peak * 0.015, y, percent(b.utilization))
+    ax.set_xlim(0, peak * 1.12)
     from matplotlib.ticker import FuncFormatter
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))

@@ -166,7 +166,7 @@ class Layout:
             def draw(fig: Figure, top: float, _w: float) -> None:
                 for i, cell in enumerate(cells[:cols]):
                     right = num[i]
-                    cx = xs[i] + (widths[i] * scale - 0.06 if right else 0.0)
+                    cx = xs[i] + (widths[i] * scale - 0.06 if right else 0.12 if i else 0.0)
                     self.text(
                         fig,
                         cx,

@@ -95,6 +95,15 @@ def _change_words(ch: Change | None, key: str, against: str) -> list[Segment]:
     return [*words, f" against {against} (", Fig(f"{key}.previous", ch.previous, "money"), ")."]
 
 
+def _coverage(board: Board) -> list[Segment]:
+    """Say so when the previous range's data starts late: its spend covers less time than the range's."""
+    prev = board.previous
+    if prev is None or prev.first_start is None or prev.first_start <= board.previous_range.start:
+        return []
+    return [f" Data for {board.previous_range.label} starts only at {timestamp(prev.first_start)}, so it covers "
+            "less time than this range."]  # fmt: skip
+
+
 def _summary(board: Board) -> tuple[list[Card], list[list[Segment]]]:
     t, rng = board.totals, board.range
     spend = Fig("spend", t.spend, "money")
@@ -137,7 +146,7 @@ def _summary(board: Board) -> tuple[list[Card], list[list[Segment]]]:
             Fig("perMillion", board.per_million, "rate"),
             " per million tokens.",
         ],
-        _change_words(board.change, "change", board.previous_range.label),
+        _change_words(board.change, "change", board.previous_range.label) + _coverage(board),
     ]
     if board.cloud is not None:
         c = board.cloud
@@ -285,7 +294,7 @@ def _budgets(board: Board) -> Section:
             "diamond: the month-end projection at the month-to-date rate."
         ]
     )
-    sec.headers = ["Team", "Budget", "Spent", "Used", "Month-end at this rate", "Of budget", "State"]
+    sec.headers = ["Team", "Budget", "Spent", "Used", "Month-end (est.)", "Of budget", "State"]
     sec.numeric = [False, True, True, True, True, True, False]
     for b in board.budgets:
         k = f"budget.{b.namespace}/{b.name}"

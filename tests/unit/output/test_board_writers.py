@@ -17,7 +17,7 @@ from kubectl_infercost.models import UsageReport
 from kubectl_infercost.output import board_html, board_pdf
 from kubectl_infercost.output.board_text import document
 from tests.boardcheck import pdf_fonts, pdf_pages, read_page
-from tests.unit.core.test_board import CATALOG, period, report
+from tests.boardworld import CATALOG, period, report
 
 D = Decimal
 NOW = datetime(2026, 4, 20, 12, tzinfo=UTC)
@@ -57,6 +57,8 @@ def test_html_prints_exact_figures_and_nothing_else() -> None:
         assert (page.value(key), page.text(key)) == (value, shown), key
     assert page.numbers_outside_figures(NAMES) == []
     assert page.unmatched_chart_labels() == []
+    # The previous range (04-17 to 04-18) has data from 04-18 only: the reader is told.
+    assert "Data for 2026-04-17 to 2026-04-18 starts only at 2026-04-18T00:00Z" in " ".join(page.loose)
     assert "$110.00  ▲ +83.3%" in page.chart_labels  # the namespace bar, with its change arrow
     # Self-contained: nothing to fetch, no script.
     assert page.references == [] and "<script" not in text and "@import" not in text
