@@ -23,10 +23,12 @@ MAX_BARS = 10
 LABEL_SIZE = 8
 
 
-def _value(ax: Axes, x: float, y: float, label: str, size: float = LABEL_SIZE) -> None:
+def _value(
+    ax: Axes, x: float, y: float, label: str, size: float = LABEL_SIZE, colour: str = INK, ha: str = "left"
+) -> None:
     """A figure printed on a chart; its group id (``value-N``) lets a reader find the chart's numbers."""
     n = sum(1 for t in ax.texts if str(t.get_gid() or "").startswith("value-"))
-    ax.text(x, y, label, va="center", fontsize=size, color=INK, gid=f"value-{n}")
+    ax.text(x, y, label, va="center", ha=ha, fontsize=size, color=colour, gid=f"value-{n}")
 
 
 def _f(value: Decimal) -> float:
@@ -160,7 +162,10 @@ def budget_bars(ax: Axes, board: Board) -> None:
             ax.plot([t, t], [y - 0.38, y + 0.38], color=INK, linewidth=1.1)
         if b.projected_utilization is not None:
             ax.plot([_f(b.projected_utilization)], [y], marker="D", markersize=5, color=INK, markerfacecolor="white")
-        _value(ax, _f(b.utilization or Decimal(0)) + peak * 0.015, y, percent(b.utilization))
+        used = _f(b.utilization or Decimal(0))
+        inside = used > peak * 0.2  # inside the bar's end, clear of the threshold ticks
+        x = used - peak * 0.015 if inside else used + peak * 0.015
+        _value(ax, x, y, percent(b.utilization), colour="white" if inside else INK, ha="right" if inside else "left")
     ax.set_xlim(0, peak * 1.12)
     from matplotlib.ticker import FuncFormatter
 
