@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from .budgets import BudgetPass, reconcile_budgets
 from .core.accounting import PodObservation
 from .core.cloud import PriceCatalog
 from .core.conditions import set_condition
@@ -132,6 +133,8 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         observations, failures = _observe_pods(scope, scraped, outcomes[ref])
         _write_report(client, obj, ur, profiles[ref][1], observations, outcomes[ref].gpus, failures, opts, summary)
     summary.profiles, summary.reports = len(profiles), len(reports)
+    # §3 step 4, from the reports as just written
+    reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
     return summary
 
 
