@@ -132,3 +132,25 @@ def run_cli(
         timeout=300,
         check=False,
     )
+
+
+PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com"
+
+
+@pytest.fixture
+def prometheus_rule_crd(kube: KubeClient) -> str:
+    """prometheus-operator's real PrometheusRule CRD (tests/fixtures/crds), installed and Established."""
+    import time
+
+    import yaml
+
+    manifest = yaml.safe_load((REPO / "tests/fixtures/crds/monitoring.coreos.com_prometheusrules.yaml").read_text())
+    path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{PROMETHEUS_RULE_CRD}"
+    kube.apply(path, manifest)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        conditions = (kube.get(path).get("status") or {}).get("conditions") or []
+        if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+            return PROMETHEUS_RULE_CRD
+        time.sleep(0.2)
+    pytest.fail(f"{PROMETHEUS_RULE_CRD} not Established after 60 s")
