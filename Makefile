@@ -15,9 +15,11 @@ help:
 setup:
 	$(PYTHON) -m pip install -q -e '.[dev]'
 	hack/build-test-binaries >/dev/null
+	hack/build-kube-state-metrics >/dev/null
 
 test-binaries:
 	hack/build-test-binaries >/dev/null
+	hack/build-kube-state-metrics >/dev/null
 
 lint:
 	ruff check kubectl_infercost tests testenv bench
