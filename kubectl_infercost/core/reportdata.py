@@ -16,6 +16,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from ..models import Condition, CostProfile, ModelCost, PeriodFigures, TokenBudget, UsageReport
+from .budget import next_threshold
+from .budget import thresholds as budget_thresholds
 from .cloud import PriceCatalog, break_even_tokens_per_day, compare
 
 Row = dict[str, Any]
@@ -292,12 +294,20 @@ def budget_state(budget: TokenBudget) -> str:
 
 
 def budget_rows(budgets: Iterable[TokenBudget]) -> list[Row]:
-    """One row per TokenBudget; ``remainingUSD`` = limit − spend (negative when over), exact."""
+    """One row per TokenBudget; ``remainingUSD`` = limit − spend (negative when over), exact.
+
+    ``nextThreshold``: the lowest threshold (or the limit, 100 %) the spend has not reached,
+    ``nextThresholdUSD`` the spend at which it is reached, ``leftBeforeNextUSD`` what is left.
+    """
     rows = []
     for b in budgets:
         st, limit = b.status, b.spec.monthly_limit_usd
         state = budget_state(b)
         active = _condition(st.conditions, f"Budget{state}") if state != "Unknown" else None
+        levels = budget_thresholds(b)
+        level, at, left = (None, None, None)
+        if st.current_spend_usd is not None:
+            level, at, left = next_threshold(st.current_spend_usd, limit, levels)
         rows.append(
             {
                 "namespace": b.metadata.namespace,
@@ -309,7 +319,10 @@ def budget_rows(budgets: Iterable[TokenBudget]) -> list[Row]:
                 "utilizationPercent": st.utilization_percent,
                 "state": state,
                 "message": active.message if active else None,
-                "thresholds": [{"percent": t.percent, "severity": t.severity} for t in b.spec.alert_thresholds],
+                "nextThreshold": None if level is None else {"percent": level.percent, "severity": level.severity},
+                "nextThresholdUSD": at,
+                "leftBeforeNextUSD": left,
+                "thresholds": [{"percent": t.percent, "severity": t.severity} for t in levels],
                 "periodStart": st.period_start,
                 "periodEnd": st.period_end,
                 "lastUpdated": st.last_updated,

@@ -19,7 +19,7 @@ from ..core.reportdata import Row, SortSpec
 
 Kind = Literal[
     "text", "money", "rate", "price", "tokens", "int", "watts", "number", "percent", "ratio", "bool",
-    "datetime", "date", "list", "thresholds",
+    "datetime", "date", "list", "thresholds", "threshold",
 ]  # fmt: skip
 NUMERIC: frozenset[str] = frozenset({"money", "rate", "price", "tokens", "int", "watts", "number", "percent", "ratio"})
 MISSING = "-"
@@ -186,6 +186,9 @@ BUDGETS = _table(
     C("remainingUSD", "REMAINING", "money", wide=True),
     C("utilizationPercent", "UTILIZATION", "percent"),
     C("state", "STATE"),
+    C("nextThreshold", "NEXT", "threshold"),
+    C("leftBeforeNextUSD", "LEFT", "money"),
+    C("nextThresholdUSD", "NEXT AT", "money", wide=True),
     C("thresholds", "THRESHOLDS", "thresholds", wide=True),
     *_BOUNDS,
     _UPDATED,
@@ -247,6 +250,8 @@ def format_value(value: Any, kind: Kind) -> str:
             return ", ".join(str(v) for v in value) or MISSING
         case "thresholds":
             return ", ".join(f"{t['percent']}% {t['severity']}" for t in value) or MISSING
+        case "threshold":
+            return f"{value['percent']}% {value['severity']}"
     return str(value)
 
 

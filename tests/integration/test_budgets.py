@@ -201,3 +201,35 @@ def test_dry_run_writes_nothing(installed: None, kube: KubeClient, namespace: st
     assert f"tokenbudget {namespace}/team-x: $900.00 of $1,000.00 (90%), Warning" in out.stdout
     assert status_of(kube, "tokenbudgets", namespace, "team-x") == {}
     assert budget_events(kube, namespace) == []
+
+
+def test_report_budgets_in_every_format(installed: None, kube: KubeClient, namespace: str) -> None:
+    source_report(kube, namespace, "850")
+    budget(kube, namespace)
+    reconcile(namespace, "2026-04-20T12:00:00Z")
+    table = run_cli("report", "budgets", "-n", namespace)
+    assert table.returncode == 0, table.stderr
+    header, row = table.stdout.splitlines()
+    assert header.split() == ["NAME", "SCOPE", "LIMIT", "SPEND", "UTILIZATION", "STATE", "NEXT", "LEFT"]
+    # $850 of $1,000: 85 %, past 80 %; next is 100 % (critical) at $1,000, $150 left.
+    assert row.split() == [
+        "team-x",
+        namespace,
+        "$1,000.00",
+        "$850.00",
+        "85.0%",
+        "Warning",
+        "100%",
+        "critical",
+        "$150.00",
+    ]
+    wide = run_cli("report", "budgets", "-n", namespace, "-o", "wide")
+    assert "NEXT AT" in wide.stdout and "$1,000.00  80% warning, 100% critical" in wide.stdout
+    for fmt in ("json", "yaml"):
+        out = run_cli("report", "budgets", "-n", namespace, "-o", fmt)
+        assert out.returncode == 0, out.stderr
+        doc = yaml.safe_load(out.stdout)  # JSON is YAML
+        (item,) = doc["items"]
+        assert (item["state"], item["currentSpendUSD"], item["utilizationPercent"]) == ("Warning", 850, 85)
+        assert item["nextThreshold"] == {"percent": 100, "severity": "critical"}
+        assert (item["nextThresholdUSD"], item["leftBeforeNextUSD"]) == (1000, 150)

@@ -249,8 +249,16 @@ def test_budget_state_and_rows() -> None:
     assert warn["remainingUSD"] == D("87.654322")  # 500 − 412.345678
     assert (warn["state"], warn["message"], warn["scopeNamespace"]) == ("Warning", "BudgetWarning says True", "team")
     assert warn["thresholds"] == [{"percent": 80, "severity": "warning"}]
+    # 412.345678 of 500 is past 80 % ($400); next is the limit itself, 100 %: $500 − 412.345678 left.
+    assert (warn["nextThreshold"], warn["nextThresholdUSD"], warn["leftBeforeNextUSD"]) == (
+        {"percent": 100, "severity": "critical"},
+        D(500),
+        D("87.654322"),
+    )
+    assert (none["nextThreshold"], none["leftBeforeNextUSD"]) == (None, None)  # no spend yet: unknown
     over = budget_rows([budget("o", [("BudgetExceeded", "True")], spend="512.5")])[0]
     assert over["remainingUSD"] == D("-12.5")
+    assert (over["nextThreshold"], over["leftBeforeNextUSD"]) == (None, None)  # every threshold reached
 
 
 def test_sort_rows() -> None:

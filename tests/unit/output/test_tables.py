@@ -110,6 +110,9 @@ BUDGET_ROW = {
     "remainingUSD": D("87.654322"),
     "utilizationPercent": D("82.469136"),
     "state": "Warning",
+    "nextThreshold": {"percent": 100, "severity": "critical"},
+    "nextThresholdUSD": D(500),
+    "leftBeforeNextUSD": D("87.654322"),
     "thresholds": [{"percent": 80, "severity": "warning"}, {"percent": 100, "severity": "critical"}],
     "periodStart": datetime(2026, 4, 1, tzinfo=UTC),
     "periodEnd": datetime(2026, 4, 20, 10, 15, tzinfo=UTC),
@@ -117,8 +120,8 @@ BUDGET_ROW = {
 }
 
 GOLDEN_BUDGETS_WIDE = """\
-NAME                 SCOPE          LIMIT    SPEND    REMAINING    UTILIZATION  STATE    THRESHOLDS                  START              END                UPDATED
-engineering-monthly  engineering  $500.00  $412.35       $87.65          82.5%  Warning  80% warning, 100% critical  2026-04-01T00:00Z  2026-04-20T10:15Z  -
+NAME                 SCOPE          LIMIT    SPEND    REMAINING    UTILIZATION  STATE    NEXT             LEFT    NEXT AT  THRESHOLDS                  START              END                UPDATED
+engineering-monthly  engineering  $500.00  $412.35       $87.65          82.5%  Warning  100% critical  $87.65    $500.00  80% warning, 100% critical  2026-04-01T00:00Z  2026-04-20T10:15Z  -
 """
 
 
@@ -175,8 +178,8 @@ def test_sections_titles_blank_lines_and_empty_sections() -> None:
         "   no\n"
         "\n"
         "BUDGETS (month to date)\n"
-        "NAME                 SCOPE          LIMIT    SPEND    UTILIZATION  STATE\n"
-        "engineering-monthly  engineering  $500.00  $412.35          82.5%  Warning\n"
+        "NAME                 SCOPE          LIMIT    SPEND    UTILIZATION  STATE    NEXT             LEFT\n"
+        "engineering-monthly  engineering  $500.00  $412.35          82.5%  Warning  100% critical  $87.65\n"
     )
     assert t.render(t.BUDGETS, []) == ""
 
