@@ -11,20 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
 
 from .core import alertrules
 from .core.budget import Evaluation, budget_status, describe, evaluate, state_of, transition
 from .errors import ApiError, ConflictError, ForbiddenError, InferCostError, NotFoundError
 from .kube.client import JSON, KubeClient
 from .kube.events import emit_event
-from .kube.objects import get_object, list_objects, replace_status
+from .kube.objects import get_object, replace_status
+from .kube.read import ObjectProblem, list_valid, validate
 from .kube.resources import PROMETHEUS_RULES, TOKEN_BUDGETS, USAGE_REPORTS
 from .models import TokenBudget, UsageReport
 
-M = TypeVar("M", bound=BaseModel)
 MAX_WRITE_ATTEMPTS = 6
 RULE_CONDITION = "PrometheusRuleReady"
 NO_RULE_CRD = (
@@ -39,16 +36,6 @@ RULE_GROUP_PATH = f"/apis/{PROMETHEUS_RULES.group}/{PROMETHEUS_RULES.version}"
 
 def _key(obj: JSON) -> str:
     return f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"
-
-
-def _validated(model: type[M], obj: JSON, problems: list[str]) -> M | None:
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        problems.append(f"{model.__name__} {_key(obj)}: {where}: {first['msg']}")
-        return None
 
 
 @dataclass
@@ -71,29 +58,27 @@ class _Pass:
 
 
 def reconcile_budgets(client: KubeClient, run: BudgetPass) -> None:
-    objs = list_objects(client, TOKEN_BUDGETS, run.namespace)
-    if not objs:
+    budgets = list_valid(client, TOKEN_BUDGETS, TokenBudget, run.namespace)
+    run.problems.extend(str(p) for p in budgets.problems)
+    if not budgets.items:
         return
     step = _Pass(client, run)
     step.reports = _all_reports(client, run)
     step.rules_installed = _rules_installed(client)
-    for obj in objs:
-        budget = _validated(TokenBudget, obj, run.problems)
-        if budget is not None:
-            _reconcile_one(step, obj, budget)
+    for obj, budget in budgets.items:
+        _reconcile_one(step, obj, budget)
 
 
 def _all_reports(client: KubeClient, run: BudgetPass) -> list[UsageReport]:
     """Reports in every namespace count towards a budget (a pool's reports often live with the pool)."""
     try:
-        objs = list_objects(client, USAGE_REPORTS, None)
+        listing = list_valid(client, USAGE_REPORTS, UsageReport, None)
     except ForbiddenError as exc:
         if run.namespace is None:
             raise
         run.problems.append(f"budgets: spend from namespace {run.namespace}'s UsageReports only: {exc}")
-        objs = list_objects(client, USAGE_REPORTS, run.namespace)
-    problems: list[str] = []  # already reported by the report step of this pass
-    return [r for r in (_validated(UsageReport, o, problems) for o in objs) if r is not None]
+        listing = list_valid(client, USAGE_REPORTS, UsageReport, run.namespace)
+    return listing.models  # invalid reports were already reported by the report step
 
 
 def _rules_installed(client: KubeClient) -> bool:
@@ -131,8 +116,9 @@ def _reconcile_one(step: _Pass, obj: JSON, budget: TokenBudget) -> None:
         except ConflictError:
             # Someone else wrote first: re-read, recompute against the state they recorded.
             obj = get_object(step.client, TOKEN_BUDGETS, budget.metadata.namespace or "", budget.metadata.name)
-            fresh = _validated(TokenBudget, obj, run.problems)
-            if fresh is None:
+            fresh = validate(TOKEN_BUDGETS.kind, TokenBudget, obj)
+            if isinstance(fresh, ObjectProblem):
+                run.problems.append(str(fresh))
                 return
             budget = fresh
             continue

@@ -1,4 +1,4 @@
-"""deploy/rbac/roles.yaml's reconciler role covers the budget step; with one of its rules missing the warning names it."""
+"""The reconciler role (deploy/rbac/roles.yaml) covers the budget step; without one rule the warning names it."""
 
 from __future__ import annotations
 
