@@ -6,7 +6,6 @@ the budget is $1,000 a month for team-x, warning at 80 %, critical at 100 %.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import time
@@ -19,7 +18,7 @@ from kubectl_infercost.kube.client import KubeClient
 
 from .budgetworld import budget, budget_events, conditions, set_spend, source_report
 from .conftest import PROMETHEUS_RULE_CRD, run_cli
-from .world import GROUP, reconcile, status_of
+from .world import GROUP, reconcile, reconcile_in_parallel, status_of
 
 RULE = "infercost-budget-team-x"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{PROMETHEUS_RULE_CRD}"
@@ -174,20 +173,7 @@ def test_concurrent_reconcilers_emit_one_event_per_change(
         [("100", None), ("850", "BudgetWarning"), ("850", None), ("1200", "BudgetExceeded"), ("10", "BudgetRecovered")]
     ):
         set_spend(kube, namespace, spend)
-        now = f"2026-04-20T13:{step:02d}:00Z"
-        procs = [
-            subprocess.Popen(
-                ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, "-q"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=dict(os.environ),
-            )
-            for _ in range(2)
-        ]
-        for p in procs:
-            _out, err = p.communicate(timeout=120)
-            assert p.returncode == 0, err
+        reconcile_in_parallel(namespace, f"2026-04-20T13:{step:02d}:00Z", writers=2)
         if event:
             expected.append(("Normal" if event == "BudgetRecovered" else "Warning", event))
         assert budget_events(kube, namespace) == expected, f"after spend ${spend}"

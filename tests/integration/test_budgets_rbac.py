@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubectl_infercost.kube.client import KubeClient
@@ -59,32 +60,36 @@ def test_reconciler_role_suffices_for_budgets(
     assert budget_events(kube, namespace) == [("Warning", "BudgetWarning")]
 
 
-def test_missing_prometheusrules_permission_is_named(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("resource", "spend", "message"),
+    [
+        # the rule is skipped with a condition; the state is still written
+        ("prometheusrules", "100", 'cannot get resource "prometheusrules" in API group "monitoring.coreos.com"'),
+        # $850 of $1,000 is a change to Warning: its Event is refused, the status written
+        ("events", "850", "event BudgetWarning not recorded: create event BudgetWarning in namespace"),
+    ],
+)
+def test_a_missing_permission_is_named(
+    installed: None,
+    kube: KubeClient,
+    namespace: str,
+    prometheus_rule_crd: str,
+    tmp_path: Path,
+    resource: str,
+    spend: str,
+    message: str,
 ) -> None:
-    user = f"norule-{namespace}"
-    _grant(kube, user, _without(_reconciler_role(), "prometheusrules"))
+    user = f"no{resource}-{namespace}"
+    _grant(kube, user, _without(_reconciler_role(), resource))
     env = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "kubeconfig", user))}
-    source_report(kube, namespace, "100")
+    source_report(kube, namespace, spend)
     budget(kube, namespace)
     out = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", env=env)
     assert out.returncode == 0, out.stderr
-    assert 'cannot get resource "prometheusrules" in API group "monitoring.coreos.com"' in out.stderr
+    assert message in out.stderr and f'resource "{resource}"' in out.stderr, out.stderr
     state = conditions(status_of(kube, "tokenbudgets", namespace, "team-x"))
-    assert state["PrometheusRuleReady"] == ("False", "Forbidden") and state["BudgetOK"][0] == "True"
-
-
-def test_missing_events_permission_is_named(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str, tmp_path: Path
-) -> None:
-    user = f"noevent-{namespace}"
-    _grant(kube, user, _without(_reconciler_role(), "events"))
-    env = {"KUBECONFIG": str(user_kubeconfig(tmp_path / "kubeconfig", user))}
-    source_report(kube, namespace, "850")
-    budget(kube, namespace)
-    out = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", env=env)
-    assert out.returncode == 0, out.stderr
-    assert "event BudgetWarning not recorded" in out.stderr and 'cannot create resource "events"' in out.stderr
+    assert state["PrometheusRuleReady"][0] == ("False" if resource == "prometheusrules" else "True")
+    assert state["BudgetWarning" if spend == "850" else "BudgetOK"][0] == "True"
 
 
 def test_missing_tokenbudget_status_permission_fails_the_pass_naming_it(

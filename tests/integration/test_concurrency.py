@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-
 import pytest
 
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .conftest import Sim
-from .world import check_invariants, create, new_world, status_of
+from .world import check_invariants, create, new_world, reconcile_in_parallel, status_of
 
 
 @pytest.mark.parametrize("writers", [2, 4])
@@ -37,19 +34,7 @@ def test_parallel_reconcilers_count_every_token_once(
         for i, ip in enumerate(ips):
             sim.write(ip, 8000, metricsgen.vllm(f"m{i}", counters[i], counters[i] // 2))
         now = f"2026-04-20T{10 + step:02d}:00:00Z"
-        procs = [
-            subprocess.Popen(
-                ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, "-q"],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=dict(os.environ),
-            )
-            for _ in range(writers)
-        ]
-        for p in procs:
-            _out, err = p.communicate(timeout=120)
-            assert p.returncode == 0, err
+        reconcile_in_parallel(namespace, now, writers)
     st = status_of(kube, "usagereports", namespace, "daily")
     # growth after the baseline: m0 1,000 x (1+2+3+4+5) = 15,000 in, 7,500 out; m1 7 x 15 = 105 in, 52 out
     tokens = {m["model"]: (m["inputTokens"], m["outputTokens"]) for m in st["byModel"]}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -124,6 +126,23 @@ def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
         for obj in kube.list_items(f"{GROUP}/namespaces/{namespace}/usagereports"):
             check_invariants(obj.get("status") or {})
     return {"stdout": out.stdout, "stderr": out.stderr}
+
+
+def reconcile_in_parallel(namespace: str, now: str, writers: int) -> None:
+    """``writers`` reconcile processes started together at the same instant; each must succeed."""
+    procs = [
+        subprocess.Popen(
+            ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, "-q"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for _ in range(writers)
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
 
 
 def _d(value: Any) -> Decimal:

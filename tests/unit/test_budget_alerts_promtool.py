@@ -65,6 +65,27 @@ def run(tool: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([tool, *args], capture_output=True, text=True, check=False, timeout=60)
 
 
+def promtool_test(
+    tmp_path: Path, obj: dict[str, Any], series: list[tuple[str, str]], alerts: list[dict[str, Any]]
+) -> None:
+    """``promtool test rules`` of the budget's rules: one sample a minute, evaluated every minute."""
+    write_rules(tmp_path, obj)
+    test = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [{"series": name, "values": values} for name, values in series],
+                "alert_rule_test": alerts,
+            }
+        ],
+    }
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
+    out = run(promtool(), "test", "rules", str(tmp_path / "test.yaml"))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_check_rules(tmp_path: Path) -> None:
     out = run(promtool(), "check", "rules", str(write_rules(tmp_path, budget_obj(1000))))
     assert out.returncode == 0, out.stdout + out.stderr
@@ -73,95 +94,53 @@ def test_check_rules(tmp_path: Path) -> None:
 
 def test_each_alert_fires_at_its_threshold_and_not_below(tmp_path: Path) -> None:
     obj = budget_obj(1000)
-    write_rules(tmp_path, obj)
-    spend, limit = ksmseries.series(obj, "spend_usd"), ksmseries.series(obj, "limit_usd")
     # One sample a minute; spend / 1000 × 100: 79.9999 %, 80 %, 99.9999 %, 100 %, 149.9999 %, 150 %.
-    values = "799.999 800 999.999 1000 1499.999 1500"
-    warn = lambda v: expected(obj, "warning", 80, v)  # noqa: E731
-    crit = lambda p, v: expected(obj, "critical", p, v)  # noqa: E731
-    test = {
-        "rule_files": ["rules.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [
-                    {"series": spend, "values": values},
-                    {"series": limit, "values": "1000x5"},
-                ],
-                "alert_rule_test": [
-                    {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
-                    {"eval_time": "1m", "alertname": "InferCostBudgetWarning", "exp_alerts": [warn("80.0")]},
-                    {"eval_time": "2m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},
-                    {"eval_time": "3m", "alertname": "InferCostBudgetCritical", "exp_alerts": [crit(100, "100.0")]},
-                    {"eval_time": "4m", "alertname": "InferCostBudgetCritical", "exp_alerts": [crit(100, "150.0")]},
-                    {
-                        "eval_time": "5m",
-                        "alertname": "InferCostBudgetCritical",
-                        "exp_alerts": [crit(100, "150.0"), crit(150, "150.0")],
-                    },
-                ],
-            }
-        ],
-    }
-    # 799.999 / 1000 × 100 = 79.9999, printed "80.0" by %.1f but below 80: not firing at 0m.
-    (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
-    out = run(promtool(), "test", "rules", str(tmp_path / "test.yaml"))
-    assert out.returncode == 0, out.stdout + out.stderr
+    # (79.9999 prints "80.0" with %.1f, but it is below 80: not firing at 0m.)
+    series = [
+        (ksmseries.series(obj, "spend_usd"), "799.999 800 999.999 1000 1499.999 1500"),
+        (ksmseries.series(obj, "limit_usd"), "1000x5"),
+    ]
+    warn = expected(obj, "warning", 80, "80.0")
+    crit100, crit150 = expected(obj, "critical", 100, "100.0"), expected(obj, "critical", 100, "150.0")
+    top = expected(obj, "critical", 150, "150.0")
+    alerts = [
+        {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
+        {"eval_time": "1m", "alertname": "InferCostBudgetWarning", "exp_alerts": [warn]},
+        {"eval_time": "2m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},
+        {"eval_time": "3m", "alertname": "InferCostBudgetCritical", "exp_alerts": [crit100]},
+        {"eval_time": "4m", "alertname": "InferCostBudgetCritical", "exp_alerts": [crit150]},
+        {"eval_time": "5m", "alertname": "InferCostBudgetCritical", "exp_alerts": [crit150, top]},
+    ]
+    promtool_test(tmp_path, obj, series, alerts)
 
 
 def test_zero_limit_fires_on_any_spend_only(tmp_path: Path) -> None:
     obj = budget_obj(0)
-    write_rules(tmp_path, obj)
-    test = {
-        "rule_files": ["rules.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [
-                    {"series": ksmseries.series(obj, "spend_usd"), "values": "0 0.01"},
-                    {"series": ksmseries.series(obj, "limit_usd"), "values": "0x1"},
-                ],
-                "alert_rule_test": [
-                    # 0 / 0 is NaN: nothing spent against a $0 budget is not an alert.
-                    {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
-                    {"eval_time": "0m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},
-                    # 0.01 / 0 is +Inf: every threshold is reached.
-                    {
-                        "eval_time": "1m",
-                        "alertname": "InferCostBudgetWarning",
-                        "exp_alerts": [expected(obj, "warning", 80, "+Inf")],
-                    },
-                ],
-            }
-        ],
-    }
-    (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
-    out = run(promtool(), "test", "rules", str(tmp_path / "test.yaml"))
-    assert out.returncode == 0, out.stdout + out.stderr
+    series = [(ksmseries.series(obj, "spend_usd"), "0 0.01"), (ksmseries.series(obj, "limit_usd"), "0x1")]
+    alerts = [
+        # 0 / 0 is NaN: nothing spent against a $0 budget is not an alert.
+        {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
+        {"eval_time": "0m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},
+        # 0.01 / 0 is +Inf: every threshold is reached.
+        {
+            "eval_time": "1m",
+            "alertname": "InferCostBudgetWarning",
+            "exp_alerts": [expected(obj, "warning", 80, "+Inf")],
+        },
+    ]
+    promtool_test(tmp_path, obj, series, alerts)
 
 
 def test_series_with_a_namespace_label_still_match(tmp_path: Path) -> None:
     """Scraped with honor_labels false, the scraper's own labels (namespace, job) do not hide the alert."""
     obj = budget_obj(1000)
-    write_rules(tmp_path, obj)
     extra = 'namespace="monitoring",job="kube-state-metrics",'
-    spend = ksmseries.series(obj, "spend_usd").replace("{", "{" + extra, 1)
-    limit = ksmseries.series(obj, "limit_usd").replace("{", "{" + extra, 1)
+    series = [
+        (ksmseries.series(obj, "spend_usd").replace("{", "{" + extra, 1), "850"),
+        (ksmseries.series(obj, "limit_usd").replace("{", "{" + extra, 1), "1000"),
+    ]
     alert = expected(obj, "warning", 80, "85.0")
     alert["exp_labels"].update(namespace="monitoring", job="kube-state-metrics")
-    test = {
-        "rule_files": ["rules.yaml"],
-        "evaluation_interval": "1m",
-        "tests": [
-            {
-                "interval": "1m",
-                "input_series": [{"series": spend, "values": "850"}, {"series": limit, "values": "1000"}],
-                "alert_rule_test": [{"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": [alert]}],
-            }
-        ],
-    }
-    (tmp_path / "test.yaml").write_text(yaml.safe_dump(test, sort_keys=False))
-    out = run(promtool(), "test", "rules", str(tmp_path / "test.yaml"))
-    assert out.returncode == 0, out.stdout + out.stderr
+    promtool_test(
+        tmp_path, obj, series, [{"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": [alert]}]
+    )
