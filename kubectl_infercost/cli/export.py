@@ -114,7 +114,7 @@ def export() -> None:
 @click.option(
     "--output-dir",
     metavar="DIR",
-    help="Write Hive-style partitions DIR/version=<layout>/year=YYYY/month=MM/part-00000.<ext>.",
+    help="Write Hive partitions DIR/version=<layout>/year=YYYY/month=M/part-00000.<ext> (metadata: DIR/_metadata).",
 )
 @click.option("--region", metavar="ID", help="RegionId of every row (e.g. us-east-1-prod).")
 @click.option("--region-name", metavar="NAME", help="RegionName (default: the --region value).")
@@ -256,7 +256,7 @@ def _stdout_text() -> Iterator[IO[str]]:
 
 
 def _write(fmt: str, options: ExportOptions, rows: Iterator[Row], out: str | None, output_dir: str | None) -> int:
-    from ..output.focus_writers import write, write_file, write_partitions
+    from ..output.focus_writers import write, write_file_with_metadata, write_partitions
 
     layout = options.layout
     try:
@@ -266,7 +266,7 @@ def _write(fmt: str, options: ExportOptions, rows: Iterator[Row], out: str | Non
                 click.echo(f"wrote {n} rows to {path}", err=True)
             return sum(counts.values())
         if out is not None:
-            return write_file(fmt, out, layout, rows)
+            return write_file_with_metadata(fmt, out, layout, rows, created=datetime.now(UTC))
     except BrokenPipeError:
         raise
     except OSError as exc:

@@ -9,8 +9,8 @@
   percentages decimal128(38,2), counts int64, date-times timestamp[us, tz=UTC], the rest string;
   all-null columns keep their type. Written in row groups of ``batch_rows``.
 * Files are written atomically (a temporary file in the same directory, then ``os.replace``), and
-  ``write_partitions`` lays them out Hive-style: ``DIR/version=<layout>/year=YYYY/month=MM/
-  part-00000.<ext>`` with ``<file>.metadata.json`` beside each file.
+  ``write_partitions`` lays them out Hive-style: ``DIR/version=<layout>/year=YYYY/month=M/
+  part-00000.<ext>``, with the metadata of each file under ``DIR/_metadata/`` (never in a partition).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from .. import __version__
-from ..core.focus_columns import SCALE, Kind, Layout, Row
+from ..core.focus_columns import Kind, Layout, Row
+from .focus_metadata import metadata_document, metadata_path, write_metadata
 from .focus_parquet import ParquetSink
 from .focus_parquet import arrow_type as arrow_type  # re-exported
 from .focus_parquet import parquet_schema as parquet_schema  # re-exported
@@ -220,36 +221,12 @@ def write_file(fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], 
         return write(fmt, handle, layout, rows, generator)
 
 
-def metadata_document(
-    layout: Layout, fmt: str, rows: int, created: datetime, generator: str = GENERATOR
-) -> dict[str, Any]:
-    """FOCUS metadata (1.1+) kept outside the data: ``<file>.metadata.json``."""
-    types = {
-        Kind.DATETIME: "DateTime",
-        Kind.STRING: "String",
-        Kind.JSON: "JSON",
-    }
-    columns = []
-    for column in layout.columns:
-        entry: dict[str, Any] = {"ColumnName": column.name, "DataType": types.get(column.kind, "Decimal")}
-        if column.kind in SCALE:
-            entry["NumberScale"] = SCALE[column.kind]
-        elif column.kind is Kind.COUNT:
-            entry["NumberScale"] = 0
-        columns.append(entry)
-    return {
-        "FocusVersion": layout.focus_version,
-        "Layout": layout.name,
-        "DataGenerator": generator,
-        "SchemaId": f"kubectl-infercost/{layout.name}",
-        "CreationDate": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "Format": fmt,
-        "RowCount": rows,
-        "ColumnDefinition": columns,
-    }
+def partition_path(root: str | Path, layout: Layout, year: int, month: int, fmt: str) -> Path:
+    """``root/version=<layout>/year=2026/month=4/part-00000.<ext>``: integer partition values, unpadded.
 
-
-def partition_path(root: str | Path, layout: Layout, year: str, month: str, fmt: str) -> Path:
+    Unpadded, so every partition-aware reader (DuckDB, pyarrow, polars, Spark) types year and month as
+    integers alike; a zero-padded ``month=04`` is an integer to some and text to DuckDB.
+    """
     return Path(root) / f"version={layout.name}" / f"year={year}" / f"month={month}" / f"part-00000.{fmt}"
 
 
@@ -263,6 +240,8 @@ def write_partitions(
 ) -> dict[Path, int]:
     """Hive-style partitions by BillingPeriodStart's year and month; returns {file: rows}.
 
+    Partition folders hold data files only; each file's metadata goes to ``root/_metadata/`` (a
+    leading underscore: readers of the folder skip it, see :func:`.focus_metadata.metadata_path`).
     Every file of the run is written atomically and only once all rows are written, so a failed run
     leaves the previous partitions untouched. Partitions of months absent from this run are kept.
     """
@@ -273,7 +252,7 @@ def write_partitions(
         for month_key, group in itertools.groupby(rows, key=lambda r: (r[key_index] or "")[:7]):
             if month_key not in sinks:
                 year, month = month_key.split("-")
-                path = partition_path(root, layout, year, month, fmt)
+                path = partition_path(root, layout, int(year), int(month), fmt)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 handle = stack.enter_context(atomic_file(path, binary=fmt == "parquet"))
                 sinks[month_key] = (path, open_sink(fmt, handle, layout, generator))
@@ -282,7 +261,20 @@ def write_partitions(
             sink.close()
             counts[path] = sink.count
         for path, count in counts.items():
-            meta = stack.enter_context(atomic_file(path.with_name(path.name + ".metadata.json")))
-            json.dump(metadata_document(layout, fmt, count, created, generator), meta, indent=2)
-            meta.write("\n")
+            target = metadata_path(path, root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            meta = stack.enter_context(atomic_file(target))
+            write_metadata(meta, metadata_document(layout, fmt, count, created, generator))
     return counts
+
+
+def write_file_with_metadata(
+    fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], created: datetime, generator: str = GENERATOR
+) -> int:
+    """``--out FILE``: the data file, then its metadata in ``_metadata/`` beside it (both atomic)."""
+    count = write_file(fmt, path, layout, rows, generator)
+    target = metadata_path(Path(path))
+    target.parent.mkdir(exist_ok=True)
+    with atomic_file(target) as meta:
+        write_metadata(meta, metadata_document(layout, fmt, count, created, generator))
+    return count

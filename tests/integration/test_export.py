@@ -268,7 +268,11 @@ def test_out_file_is_written_atomically(world: str, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert target.read_text() == export("-n", world).stdout
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["april.csv"]
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "_metadata", "_metadata/april.csv.metadata.json", "april.csv",
+    ]  # fmt: skip
+    meta = json.loads((tmp_path / "_metadata" / "april.csv.metadata.json").read_text())
+    assert meta["RowCount"] == 6 and meta["Format"] == "csv"
     failed = export("-n", world, "--out", str(tmp_path / "no-such-dir" / "x.csv"))
     assert failed.returncode == 1
     assert failed.stderr.startswith("error: cannot write")
@@ -288,13 +292,11 @@ def test_json_and_parquet(world: str, tmp_path: Path) -> None:
 def test_output_dir_partitions(world: str, tmp_path: Path) -> None:
     result = export("-n", world, "--output-dir", str(tmp_path), "--format", "parquet")
     assert result.returncode == 0, result.stderr
-    part = tmp_path / "version=focus-1.3" / "year=2026" / "month=04" / "part-00000.parquet"
-    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
-        str(part.relative_to(tmp_path)),
-        str(part.relative_to(tmp_path)) + ".metadata.json",
-    ]
+    part = tmp_path / "version=focus-1.3" / "year=2026" / "month=4" / "part-00000.parquet"
+    meta_file = tmp_path / "_metadata" / part.relative_to(tmp_path).with_name("part-00000.parquet.metadata.json")
+    assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == [meta_file, part]
     assert shape(check_parquet(part, "1.3")) == expected(world)
-    meta = json.loads(part.with_name(part.name + ".metadata.json").read_text())
+    meta = json.loads(meta_file.read_text())
     assert meta["FocusVersion"] == "1.3" and meta["RowCount"] == 6
 
 

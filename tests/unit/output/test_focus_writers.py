@@ -22,6 +22,7 @@ from kubectl_infercost.output.focus_writers import (
     atomic_file,
     write,
     write_file,
+    write_file_with_metadata,
     write_partitions,
 )
 from tests.focuscheck import check_csv, check_json, check_parquet, sample_rows
@@ -233,16 +234,19 @@ def test_hive_partitions(tmp_path: Path, fmt: str) -> None:
     layout, rows = sample_rows()
     created = datetime(2026, 5, 2, 10, 0, tzinfo=UTC)
     counts = write_partitions(tmp_path, fmt, layout, rows, created, generator="kubectl-infercost/test")
-    april = tmp_path / "version=focus-1.3" / "year=2026" / "month=04" / f"part-00000.{fmt}"
-    may = tmp_path / "version=focus-1.3" / "year=2026" / "month=05" / f"part-00000.{fmt}"
+    april = tmp_path / "version=focus-1.3" / "year=2026" / "month=4" / f"part-00000.{fmt}"
+    may = tmp_path / "version=focus-1.3" / "year=2026" / "month=5" / f"part-00000.{fmt}"
     # April: 3 (04-29) + 6 (04-30) + 1 (W18 April part) + 1 (ops rollup); May: 2 (05-01) + 1 (W18) + 1 (W19)
     assert counts == {april: 11, may: 4}
     files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    meta_dir = Path("_metadata") / "version=focus-1.3" / "year=2026"
     assert files == sorted(
         [str(p.relative_to(tmp_path)) for p in (april, may)]
-        + [str(p.relative_to(tmp_path)) + ".metadata.json" for p in (april, may)]
+        + [str(meta_dir / f"month={m}" / f"part-00000.{fmt}.metadata.json") for m in (4, 5)]
     )
-    meta = json.loads(april.with_name(april.name + ".metadata.json").read_text())
+    # partition folders hold the data file only
+    assert [p.name for p in april.parent.iterdir()] == [april.name]
+    meta = json.loads((tmp_path / meta_dir / "month=4" / f"part-00000.{fmt}.metadata.json").read_text())
     assert meta["FocusVersion"] == "1.3" and meta["RowCount"] == 11 and meta["Format"] == fmt
     assert meta["CreationDate"] == "2026-05-02T10:00:00Z"
     assert meta["DataGenerator"] == "kubectl-infercost/test"
@@ -259,10 +263,23 @@ def test_hive_partitions(tmp_path: Path, fmt: str) -> None:
         assert len(json.loads(may.read_text())["records"]) == 4
 
 
+def test_out_file_gets_its_metadata_in_an_underscore_folder(tmp_path: Path) -> None:
+    layout, rows = sample_rows()
+    target = tmp_path / "april.csv"
+    assert write_file_with_metadata("csv", target, layout, rows, datetime(2026, 5, 2, tzinfo=UTC)) == 15
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == [
+        "_metadata/april.csv.metadata.json",
+        "april.csv",
+    ]
+    meta = json.loads((tmp_path / "_metadata" / "april.csv.metadata.json").read_text())
+    assert meta["RowCount"] == 15 and meta["Format"] == "csv" and meta["CreationDate"] == "2026-05-02T00:00:00Z"
+
+
 def test_partitions_use_the_profile_name(tmp_path: Path) -> None:
     layout, rows = sample_rows("1.1")
     counts = write_partitions(tmp_path, "csv", layout, rows, datetime(2026, 5, 2, tzinfo=UTC))
     assert {p.parts[-4] for p in counts} == {"version=focus-1.1"}
+    assert {p.parts[-2] for p in counts} == {"month=4", "month=5"}
     for path in counts:
         check_csv(path.read_text(), "1.1")
 
