@@ -190,11 +190,15 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
             p.append(f"{name} at {where}: {rec.get(name)!r} is not allowed")
     if p:
         return p
-    # four equal costs, exact product identities
-    costs = {rec[c] for c in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")}
-    if len(costs) != 1:
-        p.append(f"{where}: the four cost columns differ: {sorted(c or '' for c in costs)}")
+    # BilledCost = EffectiveCost (the exact attributed cost); ListCost = ContractedCost = price x quantity,
+    # exactly; the two pairs differ by the rounding of the 6-dp unit price only: <= 0.5e-6 x PricingQuantity
+    if rec["BilledCost"] != rec["EffectiveCost"] or rec["ListCost"] != rec["ContractedCost"]:
+        p.append(f"{where}: EffectiveCost must equal BilledCost and ContractedCost ListCost")
     qty = rec["PricingQuantity"]
+    if qty is not None and rec["ListCost"] is not None and rec["BilledCost"] is not None:
+        gap = abs(Decimal(rec["BilledCost"]) - Decimal(rec["ListCost"]))
+        if gap * 2 > Decimal(qty).scaleb(-6):
+            p.append(f"{where}: BilledCost and ListCost differ by {gap}, more than the unit price's rounding")
     for price, cost in (("ListUnitPrice", "ListCost"), ("ContractedUnitPrice", "ContractedCost")):
         if rec.get(price) is None:
             continue

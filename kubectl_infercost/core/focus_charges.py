@@ -32,12 +32,10 @@ def charge_part(charge: Charge, before: int, upto: int, total: int) -> Charge:
         return div_half_even(value * upto, total) - div_half_even(value * before, total)
 
     def decs(value: Decimal | None) -> Decimal | None:
+        # in pico units, rounded cumulatively: the parts of a period add up to its figure exactly
         if value is None:
             return None
-        return _CTX.subtract(
-            _CTX.divide(_CTX.multiply(value, Decimal(upto)), Decimal(total)),
-            _CTX.divide(_CTX.multiply(value, Decimal(before)), Decimal(total)),
-        )
+        return Decimal(ints(scaled(value, 12))).scaleb(-12)
 
     kind, namespace, model, input_tokens, output_tokens, cost, hours, idle_share = charge
     part_cost = decs(cost)
@@ -92,7 +90,9 @@ def period_charges(figures: PeriodFigures, report_namespace: str, proportional: 
     in_rest = figures.input_tokens - in_sum
     out_rest = figures.output_tokens - out_sum
     cost_rest = total - idle - cost_sum
-    if in_rest > 0 or out_rest > 0 or cost_rest > _noise(len(charges) + 1):
+    # Any cost left over is a row (so the rows add up to estimatedCostUSD exactly); a negative rest (byModel
+    # above the total, only in hand-written statuses) within the stored 6-dp rounding is noise.
+    if in_rest > 0 or out_rest > 0 or cost_rest > 0:
         in_rest = in_rest if in_rest > 0 else 0
         out_rest = out_rest if out_rest > 0 else 0
         modelled_hours = sum((c[6] or _ZERO for c in charges), _ZERO)

@@ -2,9 +2,10 @@
 
 PURE. NOT FOCUS-conformant (``x-`` prefix, pre-1.0 column names, ``1M Tokens``, provider names that
 differ, ...); kept so existing imports of the old files keep working. One row per (report, period,
-``byModel[i]``), or one rollup row for a period without a breakdown. Idle cost that a report keeps
-separate appears only in rollup rows (the old exporter had no idle rows); use a FOCUS profile for
-complete totals. The one fix over the old tool: Tags are always valid JSON.
+``byModel[i]``), or one rollup row for a period without a breakdown. Two fixes over the old tool, so
+that the rows add up to the UsageReport to the micro-dollar like every other layout: costs are written
+at 6 dp (the status's own precision, where the old tool rounded to 4), and idle cost kept apart gets an
+idle row (plus a rollup row for cost or tokens beyond the breakdown). Tags are always valid JSON.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from .cloud import PriceCatalog, PriceEntry, cloud_cost
 from .focus import ExportOptions, clean_text, single_line
 from .focus_columns import Row
 
-_Q4 = Decimal("0.0001")
+_Q6 = Decimal("0.000001")
 _Q2 = Decimal("0.01")
 
 
-def _f4(value: Decimal) -> str:
-    return format(value.quantize(_Q4, rounding=ROUND_HALF_EVEN), "f")
+def _f6(value: Decimal) -> str:
+    return format(value.quantize(_Q6, rounding=ROUND_HALF_EVEN), "f")
 
 
 def shortest(value: Decimal) -> str:
@@ -103,22 +104,25 @@ def legacy_rows(
         percent = (
             format((savings / cloud_usd * 100).quantize(_Q2, rounding=ROUND_HALF_EVEN), "f") if cloud_usd else None
         )
-        return (clean_text(best.provider), clean_text(best.model), _f4(cloud_usd), _f4(savings), percent)
+        return (clean_text(best.provider), clean_text(best.model), _f6(cloud_usd), _f6(savings), percent)
 
-    if not figures.by_model:
-        cost = _f4(figures.estimated_cost_usd)
+    def rollup(cost_usd: Decimal, in_tokens: int, out_tokens: int) -> Row:
+        cost = _f6(cost_usd)
         tags = json.dumps({"costProfile": report.spec.cost_profile_ref}, separators=(",", ":"), ensure_ascii=False)
-        yield (
+        return (
             *(cost, cost, cost, cost, *head, *head_names, f"{ns}/{name}", clean_text(name), "AI Inference Endpoint"),
-            *(options.region_id, str(figures.input_tokens + figures.output_tokens), "Tokens", "1M Tokens"),
+            *(options.region_id, str(in_tokens + out_tokens), "Tokens", "1M Tokens"),
             *("Usage-Based", "Usage", None, f"Inference rollup for period {label} (no model breakdown)"),
             *("Usage-Based", None, None, ns, ns, tags, *profile_cols),
-            *(str(figures.input_tokens), str(figures.output_tokens), *physics),
-            *cloud(figures.estimated_cost_usd, figures.input_tokens, figures.output_tokens, True),
+            *(str(in_tokens), str(out_tokens), *physics),
+            *cloud(cost_usd, in_tokens, out_tokens, True),
         )
+
+    if not figures.by_model:
+        yield rollup(figures.estimated_cost_usd, figures.input_tokens, figures.output_tokens)
         return
     for item in sorted(figures.by_model, key=lambda m: (m.namespace, m.model)):
-        cost = _f4(item.estimated_cost_usd)
+        cost = _f6(item.estimated_cost_usd)
         model = single_line(item.model)
         tags = json.dumps(
             {"report": name, "schedule": report.spec.schedule, "model": item.model, "gpuModel": gpu_model},
@@ -132,4 +136,24 @@ def legacy_rows(
             *("Usage-Based", clean_text(item.model), clean_text(item.model), item.namespace, item.namespace, tags),
             *(*profile_cols, str(item.input_tokens), str(item.output_tokens), *physics),
             *cloud(item.estimated_cost_usd, item.input_tokens, item.output_tokens, False),
+        )
+    modelled = sum((m.estimated_cost_usd for m in figures.by_model), Decimal(0))
+    rest = figures.estimated_cost_usd - figures.idle_cost_usd - modelled
+    in_rest = max(0, figures.input_tokens - sum(m.input_tokens for m in figures.by_model))
+    out_rest = max(0, figures.output_tokens - sum(m.output_tokens for m in figures.by_model))
+    if rest > 0 or in_rest or out_rest:
+        yield rollup(max(rest, Decimal(0)), in_rest, out_rest)
+    if figures.idle_cost_usd > 0:
+        cost = _f6(figures.idle_cost_usd)
+        tags = json.dumps(
+            {"report": name, "schedule": report.spec.schedule, "costProfile": report.spec.cost_profile_ref,
+             "gpuModel": gpu_model},
+            separators=(",", ":"), ensure_ascii=False,
+        )  # fmt: skip
+        yield (
+            *(cost, cost, cost, cost, *head, *head_names, f"{ns}/{name}/idle-gpu-hours", profile_cols[0]),
+            *("GPU Pool", options.region_id, shortest(figures.idle_gpu_hours), "GPU-Hours", "GPU-Hours"),
+            *("Usage-Based", "Usage", None, f"Idle GPU capacity for period {label}", "Usage-Based"),
+            *("idle-gpu-hours", "idle-gpu-hours", ns, ns, tags, *profile_cols, None, None, *physics),
+            *(None, None, None, None, None),
         )

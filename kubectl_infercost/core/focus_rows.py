@@ -223,10 +223,10 @@ def _report_rows(
                         continue
                     qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
                     price = unit_price(cost, qm)
-                    billed = fx12(price * qm)
+                    billed, listed = fx12(scaled(cost, 12)), fx12(price * qm)
                     ps, qs = fx6(price), fx6(qm)
                     yield (
-                        billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
+                        billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, idle_resource, qs, "GPU Pool", region_id, qs, GPU_HOURS, GPU_HOURS,
                         "Standard", "Usage", None, None, "Usage-Based", idle_sku, idle_sku_price, report_ns,
                         report_ns, idle_tags, SERVICE_SUBCATEGORY, None, idle_desc + label, bill_name, provider,
@@ -254,10 +254,10 @@ def _report_rows(
                 if not tokens:
                     qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
                     price = unit_price(cost, qm)
-                    billed = fx12(price * qm)
+                    billed, listed = fx12(scaled(cost, 12)), fx12(price * qm)
                     ps, qs = fx6(price), fx6(qm)
                     yield (
-                        billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
+                        billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, qs, GPU_HOURS,
                         GPU_HOURS, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
                         tags, SERVICE_SUBCATEGORY, None, gpu_desc + label, bill_name,
@@ -266,20 +266,31 @@ def _report_rows(
                         model_x, ur_x, idle_x,
                     )  # fmt: skip
                     continue
-                # ListUnitPrice = cost / (tokens / 10^6) in micro-dollars, half-even (unit_price, inlined)
+                # BilledCost: the attributed cost itself, in pico-dollars (exact: costs have at most 12 dp)
                 num, den = cost.as_integer_ratio()
-                den *= tokens
-                price, rest = divmod(num * PICO, den)
+                billed_pico, rest = divmod(num * PICO, den)
+                if rest:
+                    billed_pico = div_half_even(num * PICO, den)
+                # ListUnitPrice = cost / (tokens / 10^6) in micro-dollars, half-even (unit_price, inlined);
+                # ListCost = ListUnitPrice x PricingQuantity exactly
+                price, rest = divmod(billed_pico, tokens)
                 rest += rest
-                if rest > den or (rest == den and price & 1):
+                if rest > tokens or (rest == tokens and price & 1):
                     price += 1
-                billed_pico = price * tokens
+                list_pico = price * tokens
                 # fixed-point text by slicing digits (fx12 / fx6 inlined for the common magnitudes)
                 if billed_pico >= PICO:
                     text = str(billed_pico)
                     billed = f"{text[:-12]}.{text[-12:]}"
                 else:
                     billed = fx12(billed_pico)
+                if list_pico == billed_pico:
+                    listed = billed
+                elif list_pico >= PICO:
+                    text = str(list_pico)
+                    listed = f"{text[:-12]}.{text[-12:]}"
+                else:
+                    listed = fx12(list_pico)
                 if price >= MICRO:
                     text = str(price)
                     ps = f"{text[:-6]}.{text[-6:]}"
@@ -327,7 +338,7 @@ def _report_rows(
                     else:
                         c_pct = None
                 yield (
-                    billed, billed, billed, billed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
+                    billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                     bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, digits + ".000000",
                     "Tokens", TOKEN_UNIT, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
                     tags, SERVICE_SUBCATEGORY, None, token_desc + label, bill_name,

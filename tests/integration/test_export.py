@@ -106,12 +106,13 @@ def mine(rows: list[dict[str, str | None]], ns: str) -> list[dict[str, str | Non
 def expected(ns: str) -> list[tuple[str, ...]]:
     a, b = f"{ns}-a", f"{ns}-b"
     return [
-        # 2026-04-19: 4,000,000 tokens for $12.34 -> 3.085000; idle $10 over 3 GPU-h -> 3.333333 x 3
+        # 2026-04-19: 4,000,000 tokens for $12.34 -> 3.085000; idle $10 over 3 GPU-h -> 3.333333 (BilledCost
+        # is the status's $10; only ListCost is 3.333333 x 3 = 9.999999)
         ("2026-04-19T00:00:00Z", "2026-04-20T00:00:00Z", a, "llama-3.1-70b", "4.000000", "3.085000", "12.340000000000"),
         ("2026-04-19T00:00:00Z", "2026-04-20T00:00:00Z", ns, "idle-gpu-hours/nvidia-h100-sxm5", "3.000000",
-         "3.333333", "9.999999000000"),
-        # 2026-04-20 (open, ends at the last accounting): 7.055342 / 0.8 = 8.8191775 -> 8.819178 x 0.8
-        ("2026-04-20T00:00:00Z", "2026-04-20T10:15:00Z", a, "llama-3.1-70b", "0.800000", "8.819178", "7.055342400000"),
+         "3.333333", "10.000000000000"),
+        # 2026-04-20 (open, ends at the last accounting): 7.055342 / 0.8 = 8.8191775 -> 8.819178 (list 7.0553424)
+        ("2026-04-20T00:00:00Z", "2026-04-20T10:15:00Z", a, "llama-3.1-70b", "0.800000", "8.819178", "7.055342000000"),
         ("2026-04-20T00:00:00Z", "2026-04-20T10:15:00Z", b, "evil-m-1", "1.000000", "0.750000", "0.750000000000"),
         ("2026-04-20T00:00:00Z", "2026-04-20T10:15:00Z", ns, "idle-gpu-hours/nvidia-h100-sxm5", "2.500000",
          "2.000000", "5.000000000000"),
@@ -167,13 +168,13 @@ def test_seed_pipelines_as_written(world: str) -> None:
     lines = out.strip().split("\n")
     assert lines[0].startswith("BilledCost,EffectiveCost,ListCost,ContractedCost,")
     assert [line.split(",")[0] for line in lines[1:]] == [
-        "12.340000000000", "9.999999000000", "7.055342400000", "5.000000000000", "3.000000000000",
+        "12.340000000000", "10.000000000000", "7.055342000000", "5.000000000000", "3.000000000000",
     ]  # fmt: skip
     # (the $0.75 row is filtered out)
     out = sh(f"kubectl infercost export focus --period 2026-04-20 | awk -F, '{BY_NAMESPACE}'")
     totals = dict(line.split(" ", 1) for line in out.strip().split("\n"))
     # open day 2026-04-20 of the daily report (the monthly period is labelled 2026-04, so it is not selected):
-    # <ns>-a 7.0553424 (awk prints %.6g: 7.05534), <ns>-b 0.75, idle 5 in the profile's namespace
+    # <ns>-a 7.055342 (awk prints %.6g: 7.05534), <ns>-b 0.75, idle 5 in the profile's namespace
     assert {k: v for k, v in totals.items() if k.startswith(world)} == {
         f"{world}-a": "7.05534",
         f"{world}-b": "0.75",
@@ -237,11 +238,11 @@ def test_flags_region_account_provider_compare_and_tags(world: str, kube: KubeCl
     assert llama["BillingAccountId"] == "acme:prod" and llama["BillingAccountName"] == "ACME production"
     assert llama["ResourceId"] == f"acme:prod/{world}-a/models/llama-3.1-70b"
     assert {llama[c] for c in ("ProviderName", "PublisherName", "InvoiceIssuerName", "HostProviderName")} == {"ACME IT"}
-    # gpt-4o at $2.50 in / $10.00 out per 1M: 0.5 x 2.5 + 0.3 x 10 = 4.25; savings 4.25 - 7.0553424
+    # gpt-4o at $2.50 in / $10.00 out per 1M: 0.5 x 2.5 + 0.3 x 10 = 4.25; savings 4.25 - 7.055342
     assert (llama["x_InferCloudEquivalentProvider"], llama["x_InferCloudEquivalentModel"]) == ("openai", "gpt-4o")
     assert llama["x_InferCloudEquivalentCostUSD"] == "4.250000000000"
-    assert llama["x_InferSavingsUSD"] == "-2.805342400000"
-    assert llama["x_InferSavingsPercent"] == "-66.01"  # -2.8053424 / 4.25 = -0.6600805...
+    assert llama["x_InferSavingsUSD"] == "-2.805342000000"
+    assert llama["x_InferSavingsPercent"] == "-66.01"  # -2.805342 / 4.25 = -0.6600804...
     idle = rows[4]
     assert json.loads(idle["Tags"] or "")["team"] == "ml-platform"  # idle lands in the profile's namespace
     assert "team" not in json.loads(llama["Tags"] or "")  # <ns>-a is not a namespace with labels
@@ -257,8 +258,9 @@ def test_profiles_and_legacy_layout(world: str) -> None:
     assert legacy.returncode == 0, legacy.stderr
     table = list(csv.reader(io.StringIO(legacy.stdout, newline="")))
     assert len(table[0]) == 44 and table[0][8] == "Currency" and table[0][31] == "x-InferCostProfile"
-    # one row per byModel entry of each period, a rollup for monthly; costs %.4f
-    assert [r[0] for r in table[1:]] == ["12.3400", "7.0553", "0.7500", "3.0000"]
+    # one row per byModel entry of each period, an idle row per period with idle cost, a rollup for monthly;
+    # costs at the status's 6 dp, so each report-period adds up: 12.34 + 10 = 22.34, 7.055342 + 0.75 + 5 = 12.805342
+    assert [r[0] for r in table[1:]] == ["12.340000", "10.000000", "7.055342", "0.750000", "5.000000", "3.000000"]
 
 
 def test_out_file_is_written_atomically(world: str, tmp_path: Path) -> None:

@@ -29,7 +29,10 @@ COST_TYPE = "DECIMAL(38,12)"
 
 @pytest.fixture
 def reader_world(installed: None, kube: KubeClient, namespace: str) -> str:
-    """A daily report (April, two model namespaces and idle) and a monthly one (May, no breakdown)."""
+    """Daily (April, two model namespaces, idle), monthly (May, no breakdown), weekly (W18: April and May).
+
+    Prices that do not divide evenly on purpose: 7.055342 / 0.8 = 8.8191775, $10 / 3 GPU-hours.
+    """
     a, b = f"{namespace}-a", f"{namespace}-b"
     create_with_status(
         kube, "costprofiles", namespace, "pool",
@@ -41,16 +44,16 @@ def reader_world(installed: None, kube: KubeClient, namespace: str) -> str:
         kube, "usagereports", namespace, "daily", {"costProfileRef": "pool", "schedule": "daily"},
         {
             "period": "2026-04-20", "periodStart": "2026-04-20T00:00:00Z", "periodEnd": "2026-04-20T06:00:00Z",
-            "inputTokens": 2_000_000, "outputTokens": 500_000, "estimatedCostUSD": D("9.25"),
-            "idleCostUSD": D("4"), "idleGpuHours": D("2"), "gpuHours": D("24"),
+            "inputTokens": 1_000_000, "outputTokens": 300_000, "estimatedCostUSD": D("17.305342"),
+            "idleCostUSD": D("10"), "idleGpuHours": D("3"), "gpuHours": D("24"),
             "byModel": [
-                {"model": "llama-3.1-8b", "namespace": a, "inputTokens": 1_500_000, "outputTokens": 500_000,
-                 "estimatedCostUSD": D("5")},
+                {"model": "llama-3.1-8b", "namespace": a, "inputTokens": 500_000, "outputTokens": 300_000,
+                 "estimatedCostUSD": D("7.055342")},
                 {"model": "qwen2.5-7b", "namespace": b, "inputTokens": 500_000, "outputTokens": 0,
                  "estimatedCostUSD": D("0.25")},
             ],
             "byNamespace": [
-                {"namespace": a, "estimatedCostUSD": D("5"), "tokenCount": 2_000_000},
+                {"namespace": a, "estimatedCostUSD": D("7.055342"), "tokenCount": 800_000},
                 {"namespace": b, "estimatedCostUSD": D("0.25"), "tokenCount": 500_000},
             ],
         },
@@ -60,6 +63,13 @@ def reader_world(installed: None, kube: KubeClient, namespace: str) -> str:
         {
             "period": "2026-05", "periodStart": "2026-05-01T00:00:00Z", "periodEnd": "2026-05-20T00:00:00Z",
             "inputTokens": 800_000, "outputTokens": 200_000, "estimatedCostUSD": D("3"), "gpuHours": D("1824"),
+        },
+    )  # fmt: skip
+    create_with_status(
+        kube, "usagereports", namespace, "weekly", {"costProfileRef": "pool", "schedule": "weekly"},
+        {
+            "period": "2026-W18", "periodStart": "2026-04-27T00:00:00Z", "periodEnd": "2026-05-04T00:00:00Z",
+            "inputTokens": 1_000_000, "outputTokens": 0, "estimatedCostUSD": D("1"), "gpuHours": D("672"),
         },
     )  # fmt: skip
     return namespace
@@ -143,10 +153,13 @@ def test_hive_output_reads_as_one_table(reader_world: str, tmp_path: Path, fmt: 
     root = tmp_path / "lake"
     result = run_cli("export", "focus", "-n", ns, "--format", fmt, "--output-dir", str(root))
     assert result.returncode == 0, result.stderr
-    # April: llama (<ns>-a), qwen (<ns>-b), idle (<ns>); May: the monthly report's unknown-model row (<ns>)
-    rows = 4
-    # by hand: <ns>-a $5, <ns>-b $0.25, <ns> idle $4 + monthly $3
-    by_hand = {f"{ns}-a": D(5), f"{ns}-b": D("0.25"), ns: D(7)}
+    # April: llama (<ns>-a), qwen (<ns>-b), idle (<ns>), weekly's April part (<ns>);
+    # May: monthly's unknown-model row (<ns>), weekly's May part (<ns>)
+    rows = 6
+    # by hand: <ns>-a $7.055342 (not the list cost 8.819178 x 0.8 = 7.0553424), <ns>-b $0.25,
+    # <ns>: idle $10 (not 3.333333 x 3 = 9.999999) + monthly $3 + weekly $1 (96/168 in April: 0.571428571429,
+    # 72/168 in May: 0.428571428571, rounded cumulatively so that they add up to $1)
+    by_hand = {f"{ns}-a": D("7.055342"), f"{ns}-b": D("0.25"), ns: D(14)}
     assert cr_totals(ns) == by_hand
     partitions = sorted(str(p.relative_to(root)) for p in root.rglob(f"*.{fmt}"))
     assert partitions == [

@@ -122,9 +122,10 @@ def test_token_row_hand_worked() -> None:
     assert token["ConsumedQuantity"] == "800000.000000"
     # 7.055342 / 0.8 = 8.8191775 -> half-even at 6 dp: the kept digit 7 is odd, so up: 8.819178
     assert token["ListUnitPrice"] == token["ContractedUnitPrice"] == "8.819178"
-    # 8.819178 x 0.800000 = 7.0553424 exactly, written at 12 dp
-    assert token["ListCost"] == "7.055342400000"
-    assert token["BilledCost"] == token["EffectiveCost"] == token["ContractedCost"] == "7.055342400000"
+    # ListCost = 8.819178 x 0.800000 = 7.0553424 exactly, written at 12 dp (the validator's product rule)
+    assert token["ListCost"] == token["ContractedCost"] == "7.055342400000"
+    # BilledCost is the attributed cost itself, so the rows add up to the UsageReport: $7.055342
+    assert token["BilledCost"] == token["EffectiveCost"] == "7.055342000000"
     assert token["PricingUnit"] == "1000000 Tokens" and token["ConsumedUnit"] == "Tokens"
     assert token["ChargePeriodStart"] == "2026-04-01T00:00:00Z"
     assert token["ChargePeriodEnd"] == "2026-04-20T12:00:00Z"
@@ -170,12 +171,12 @@ def test_cloud_equivalent_is_the_cheapest_for_the_row_mix() -> None:
     assert token["x_InferCloudEquivalentProvider"] == "alpha"
     assert token["x_InferCloudEquivalentModel"] == "a-1"
     assert token["x_InferCloudEquivalentCostUSD"] == "1.100000000000"
-    # 1.1 - 7.0553424 = -5.9553424; / 1.1 x 100 = -541.394763... -> -541.39
-    assert token["x_InferSavingsUSD"] == "-5.955342400000"
+    # savings against BilledCost: 1.1 - 7.055342 = -5.955342; / 1.1 x 100 = -541.394727... -> -541.39
+    assert token["x_InferSavingsUSD"] == "-5.955342000000"
     assert token["x_InferSavingsPercent"] == "-541.39"
     (token, _idle) = rows([report(APRIL)], compare_to=("beta", "b-1"))
     assert token["x_InferCloudEquivalentCostUSD"] == "1.450000000000"
-    assert token["x_InferSavingsUSD"] == "-5.605342400000"
+    assert token["x_InferSavingsUSD"] == "-5.605342000000"  # 1.45 - 7.055342
     (token, _idle) = rows([report(APRIL)], catalog=None)
     assert token["x_InferCloudEquivalentProvider"] is None and token["x_InferSavingsPercent"] is None
     with pytest.raises(UsageError, match="not in the price catalog"):
@@ -215,9 +216,11 @@ def test_fixed_point_helpers() -> None:
 def test_non_terminating_idle_price_and_exact_cost() -> None:
     april = april_day(estimatedCostUSD="10", idleCostUSD="10", idleGpuHours="3", gpuHours="192")
     (idle,) = rows([report(april)])
-    # 10 / 3 = 3.3333333... -> 3.333333; 3.333333 x 3.000000 = 9.999999 (within 0.5e-6 x 3 of $10)
+    # 10 / 3 = 3.3333333... -> 3.333333; ListCost 3.333333 x 3.000000 = 9.999999 (within 0.5e-6 x 3 of $10)
     assert idle["ListUnitPrice"] == "3.333333"
-    assert idle["BilledCost"] == "9.999999000000"
+    assert idle["ListCost"] == idle["ContractedCost"] == "9.999999000000"
+    # BilledCost is the idle cost of the status, exactly
+    assert idle["BilledCost"] == idle["EffectiveCost"] == idle["x_InferIdleCost"] == "10.000000000000"
 
 
 def test_idle_without_measured_hours_uses_the_profile_rate() -> None:
@@ -320,7 +323,7 @@ def test_weekly_period_crossing_a_month_is_split_pro_rata_by_hours() -> None:
     assert [r["BilledCost"] for r in may] == ["6.000000000000", "3.000000000000"]
 
 
-def test_rows_of_a_period_add_up_to_its_total_within_rounding() -> None:
+def test_rows_of_a_period_add_up_to_its_total_exactly() -> None:
     models = [
         {"model": f"m{i}", "namespace": "team-a", "inputTokens": 333333 + i, "outputTokens": 7,
          "estimatedCostUSD": str(D("1.234567") * (i + 1))}
@@ -334,9 +337,13 @@ def test_rows_of_a_period_add_up_to_its_total_within_rounding() -> None:
     )  # fmt: skip
     result = rows([report(april)])
     assert len(result) == 8
-    billed = sum(D(r["BilledCost"] or "") for r in result)
+    # 1.234567 x (1 + ... + 7) + 2.5 = 1.234567 x 28 + 2.5 = 34.567876 + 2.5
+    assert total == D("37.067876")
+    assert sum(D(r["BilledCost"] or "") for r in result) == total
+    # the list costs (price x quantity) are off by at most half a micro-dollar per unit of quantity
+    listed = sum(D(r["ListCost"] or "") for r in result)
     bound = sum(D(r["PricingQuantity"] or "") for r in result) * D("0.0000005")
-    assert abs(billed - total) <= bound
+    assert listed != total and abs(listed - total) <= bound
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -378,7 +385,7 @@ def test_period_selection() -> None:
 def test_monthly_report_with_only_a_current_period_is_exported() -> None:
     """The seeds' ``--period 2026-04`` on the old tool's single current period gives rows."""
     (token, idle) = rows([report(APRIL)], selection=PeriodSelection("2026-04"))
-    assert token["BilledCost"] == "7.055342400000" and idle["BilledCost"] == "5.000000000000"
+    assert token["BilledCost"] == "7.055342000000" and idle["BilledCost"] == "5.000000000000"
 
 
 @pytest.mark.parametrize("label", ["2026-04", "2026-04-30", "2026-W17", "2026-W01", "2026-12"])
@@ -523,10 +530,10 @@ def test_legacy_rows() -> None:
          "savingsPercent": "-731.40"},
     ]  # fmt: skip
     opts = ExportOptions(layout=layout_for(columns="infercost-v1"), region_id="us-east-1")
-    (row,) = build_rows([(report(april), profile())], CATALOG, opts)
+    row, idle_row = build_rows([(report(april), profile())], CATALOG, opts)
     rec = dict(zip(opts.layout.names, row, strict=True))
     assert len(row) == 44
-    assert rec["BilledCost"] == rec["ContractedCost"] == "7.0553"
+    assert rec["BilledCost"] == rec["ContractedCost"] == "7.055342"  # the status's 6 dp (the old tool: 4)
     assert (rec["ProviderName"], rec["PublisherName"], rec["InvoiceIssuerName"]) == (
         "InferCost",
         "Self-Hosted",
@@ -544,11 +551,18 @@ def test_legacy_rows() -> None:
         "3", "0.1", "1.5",
     )  # fmt: skip
     # highest-savings comparison entry (beta, -10.605342 > -10.955342), priced for the row's tokens:
-    # 0.5 x 0.50 + 0.3 x 4.00 = 1.45; savings 1.45 - 7.055342 = -5.605342 -> -5.6053; / 1.45 = -386.58 %
+    # 0.5 x 0.50 + 0.3 x 4.00 = 1.45; savings 1.45 - 7.055342 = -5.605342; / 1.45 = -386.58 %
     assert rec["x-InferCloudEquivalentProvider"] == "beta"
-    assert rec["x-InferCloudEquivalentCostUSD"] == "1.4500"
-    assert rec["x-InferSavingsUSD"] == "-5.6053"
+    assert rec["x-InferCloudEquivalentCostUSD"] == "1.450000"
+    assert rec["x-InferSavingsUSD"] == "-5.605342"
     assert rec["x-InferSavingsPercent"] == "-386.58"
+    # the idle row: $5 over 2.5 GPU-hours, so the rows add up to estimatedCostUSD 12.055342
+    idle = dict(zip(opts.layout.names, idle_row, strict=True))
+    assert idle["BilledCost"] == idle["ListCost"] == "5.000000"
+    assert D(rec["BilledCost"] or "") + D(idle["BilledCost"] or "") == D("12.055342")
+    assert idle["ResourceId"] == "infercost/monthly/idle-gpu-hours" and idle["ResourceType"] == "GPU Pool"
+    assert (idle["UsageQuantity"], idle["UsageUnit"], idle["SkuId"]) == ("2.5", "GPU-Hours", "idle-gpu-hours")
+    assert idle["SubAccountId"] == "infercost" and idle["x-InferTokensInput"] is None
 
 
 def test_legacy_rollup_row() -> None:
@@ -556,7 +570,7 @@ def test_legacy_rollup_row() -> None:
     opts = ExportOptions(layout=layout_for(columns="infercost-v1"))
     (row,) = build_rows([(report(april), None)], None, opts)
     rec = dict(zip(opts.layout.names, row, strict=True))
-    assert rec["BilledCost"] == "1.2346"  # the report total, idle included
+    assert rec["BilledCost"] == "1.234560"  # the report total, idle included
     assert rec["ResourceId"] == "infercost/monthly" and rec["ResourceName"] == "monthly"
     assert rec["SkuId"] is None and rec["SkuPriceId"] is None
     assert rec["ChargeDescription"] == "Inference rollup for period 2026-04 (no model breakdown)"

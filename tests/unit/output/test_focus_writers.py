@@ -79,8 +79,9 @@ def test_legacy_golden_and_seed_header() -> None:
     assert rows[0] == SEED_COLUMNS
     assert len(rows[0]) == 44
     assert all(len(r) == 44 for r in rows)
-    # one row per (report, period, byModel[i]); the rollup for ops/monthly; no idle rows
-    assert len(rows) == 1 + 2 + 5 + 2 + 1 + 1 + 1
+    # one row per (report, period, byModel[i]); the rollup for ops/monthly; idle rows on 04-29 and 04-30
+    assert len(rows) == 1 + 2 + 5 + 2 + 1 + 1 + 1 + 2
+    assert [r[0] for r in rows if r[16] == "GPU Pool"] == ["10.000000", "3.000000"]
 
 
 def test_csv_bytes() -> None:
@@ -287,7 +288,28 @@ def test_partitions_use_the_profile_name(tmp_path: Path) -> None:
 def test_legacy_json_is_not_labelled_as_focus() -> None:
     doc = json.loads(render("json", columns="infercost-v1"), parse_float=Decimal)
     assert doc["focus_version"] is None and doc["layout"] == "infercost-v1"
-    assert len(doc["records"]) == 12
+    assert len(doc["records"]) == 14  # 12 byModel and rollup rows, 2 idle rows (04-29 $10, 04-30 $3)
     assert list(doc["records"][0]) == SEED_COLUMNS
-    assert doc["records"][0]["BilledCost"] == Decimal("12.3400")
+    assert doc["records"][0]["BilledCost"] == Decimal("12.340000")
     assert doc["records"][0]["Tags"]["model"] == "meta-llama/Llama-3.1-8B-Instruct"
+
+
+@pytest.mark.parametrize(("version", "columns"), [(v, None) for v in VERSIONS] + [("1.3", "infercost-v1")])
+def test_every_layout_adds_up_to_the_usage_reports(version: str, columns: str | None) -> None:
+    """Σ BilledCost per report = Σ estimatedCostUSD of its periods, to the digit (idle and slices included)."""
+    from tests.focuscheck import sample_sources
+
+    layout, rows = sample_rows(version, columns)
+    names = list(layout.names)
+    by_report: dict[str, Decimal] = {}
+    for row in rows:
+        rec = dict(zip(names, row, strict=True))
+        # the report is x_InferUsageReport in FOCUS layouts, the start of ResourceId (<ns>/<report>/...) in legacy
+        key = rec["x_InferUsageReport"] if columns is None else "/".join((rec["ResourceId"] or "").split("/")[:2])
+        by_report[key or ""] = by_report.get(key or "", Decimal(0)) + Decimal(rec["BilledCost"] or "")
+    expected: dict[str, Decimal] = {}
+    for report, _profile in sample_sources():
+        periods = [report.status, *report.status.history]
+        ref = f"{report.metadata.namespace}/{report.metadata.name}"
+        expected[ref] = sum((p.estimated_cost_usd for p in periods if p.period), Decimal(0))
+    assert by_report == expected
