@@ -269,7 +269,22 @@ def check_records(header: list[str], records: list[dict[str, str | None]], versi
             problems.append(f"record {i}: keys differ from the header")
             continue
         problems += check_record(rec, f"record {i}")
+    problems += check_skus(records)
     _raise(problems)
+
+
+def check_skus(records: list[dict[str, str | None]]) -> list[str]:
+    """Across rows: a SkuPriceId has one SkuId (SkuPriceId-C-008-M), one PricingUnit and one SkuMeter."""
+    seen: dict[str, tuple[str | None, ...]] = {}
+    problems = []
+    for rec in records:
+        price_id = rec.get("SkuPriceId")
+        if price_id is None:
+            continue
+        shape = (rec.get("SkuId"), rec.get("PricingUnit"), rec.get("SkuMeter"))
+        if seen.setdefault(price_id, shape) != shape:
+            problems.append(f"SkuPriceId {price_id}: {seen[price_id]} and {shape} (SkuId, PricingUnit, SkuMeter)")
+    return problems
 
 
 def check_csv(text: str, version: str) -> list[dict[str, str | None]]:

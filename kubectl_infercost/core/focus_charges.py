@@ -50,7 +50,7 @@ def period_charges(figures: PeriodFigures, report_namespace: str, proportional: 
 
     The residual is what the period holds beyond Σ byModel and idle: tokens without a per-model
     breakdown, or cost without one (a report with no breakdown at all gives one rollup charge).
-    Cost residuals within the 6-dp rounding of the stored figures (10⁻⁶ per entry) are noise.
+    Any positive cost residual is a charge, so the charges add up to estimatedCostUSD exactly.
     Under ``Proportional`` a model's idle share is ``byModel[].idleCostUSD`` (None if not recorded);
     under ``Separate`` it is 0.
     """
@@ -109,14 +109,6 @@ def period_charges(figures: PeriodFigures, report_namespace: str, proportional: 
             raise InvalidDataError(f"{where}: idleGpuHours is negative ({hours})")
         charges.append((IDLE, report_namespace, None, 0, 0, idle, hours or None, None))
     return charges
-
-
-_NOISE = [Decimal(n).scaleb(-6) for n in range(64)]
-
-
-def _noise(entries: int) -> Decimal:
-    """The rounding noise of ``entries`` figures stored at 6 dp."""
-    return _NOISE[entries] if entries < 64 else Decimal(entries).scaleb(-6)
 
 
 def hours_micro(

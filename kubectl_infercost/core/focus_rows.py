@@ -200,7 +200,7 @@ def _report_rows(
     idle_sku_price = idle_sku + sku_price_suffix
     idle_tags = ctx.tags(report_ns, options)
     idle_desc = f"Idle GPU capacity, CostProfile {report_ns}/{cp_x}, "
-    per_model: dict[tuple[str, str | None], tuple[str, str, str, str | None, str | None, str, str, str]] = {}
+    per_model: dict[tuple[str, str | None], tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = {}
     # The cloud-equivalent choice of CloudPricer.price, inlined: the first non-dominated entry, then any
     # cheaper one (strictly, so ties keep the catalog order).
     first_cloud = cloud[0] if cloud else None
@@ -244,7 +244,9 @@ def _report_rows(
                         *_model_strings(ns, model, slugs, bill_id, sku_price_suffix, ctx.where),
                         ctx.tags(ns, options),
                     )
-                resource_id, sku, sku_price, name_x, model_x, token_desc, gpu_desc, tags = cached
+                resource_id, sku, sku_price, gpu_sku, gpu_sku_price, name_x, model_x, token_desc, gpu_desc, tags = (
+                    cached
+                )
                 if share is None:
                     idle_x = None
                 elif share:
@@ -259,7 +261,7 @@ def _report_rows(
                     yield (
                         billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, qs, GPU_HOURS,
-                        GPU_HOURS, "Standard", "Usage", None, None, "Usage-Based", sku, sku_price, ns, ns,
+                        GPU_HOURS, "Standard", "Usage", None, None, "Usage-Based", gpu_sku, gpu_sku_price, ns, ns,
                         tags, SERVICE_SUBCATEGORY, None, gpu_desc + label, bill_name,
                         provider, provider, provider, provider, provider, name_x, region_name, "GPU Hours", None,
                         cp_x, gpu_x, count_x, "0", "0", years_x, rate_x, pue_x, None, None, None, None, None,
@@ -350,10 +352,11 @@ def _report_rows(
 
 def _model_strings(
     ns: str, model: str | None, slugs: Mapping[str, str], bill_id: str, sku_price_suffix: str, where: str
-) -> tuple[str, str, str, str | None, str | None, str, str]:
-    """ResourceId, SkuId, SkuPriceId, ResourceName, x_InferModelName and descriptions of a row's model.
+) -> tuple[str, str, str, str, str, str | None, str | None, str, str]:
+    """ResourceId, SkuId and SkuPriceId (tokens, GPU time), ResourceName, x_InferModelName, descriptions.
 
-    The descriptions end with ``", "``: the row adds the period label.
+    GPU time without tokens is its own SKU (``<slug>/gpu-hours``), so that every SkuPriceId keeps one
+    PricingUnit and one SkuMeter over time. The descriptions end with ``", "``: the row adds the period.
     """
     if model is None:
         slug, name_x, model_x = UNKNOWN_MODEL, UNKNOWN_MODEL, None
@@ -364,11 +367,14 @@ def _model_strings(
         shown = single_line(model)
     resource_id = f"{bill_id}/{ns}/models/{slug}"
     sku_price = slug + sku_price_suffix
+    gpu_sku = f"{slug}/gpu-hours"
     guard((ns, resource_id, slug, sku_price), f"{where} namespace {ns!r}")
     return (
         resource_id,
         slug,
         sku_price,
+        gpu_sku,
+        gpu_sku + sku_price_suffix,
         name_x,
         model_x,
         f"LLM inference tokens, {shown} in namespace {ns}, ",

@@ -27,7 +27,7 @@ from kubectl_infercost.core.focus_pricing import CloudPricer, div_half_even, fix
 from kubectl_infercost.errors import InvalidDataError, UsageError
 from kubectl_infercost.models import CostProfile, UsageReport
 from tests.conftest import price_entry as entry
-from tests.focuscheck import check_records, profile_columns
+from tests.focuscheck import check_records, check_skus, profile_columns
 
 D = Decimal
 
@@ -245,6 +245,30 @@ def test_cost_without_tokens_is_a_gpu_hours_row() -> None:
     assert row["SkuMeter"] == "GPU Hours" and row["ResourceType"] == "AI Inference Endpoint"
     assert row["x_InferTokensInput"] == "0" and row["x_InferModelName"] == "idle-pod-model"
     assert row["x_InferCloudEquivalentCostUSD"] is None
+
+
+def test_gpu_time_is_its_own_sku() -> None:
+    """A model priced in tokens one day and in GPU-hours the next: two SkuPriceIds, one unit each."""
+    served_model = {"model": "m", "namespace": "team-b", "inputTokens": 1000000, "estimatedCostUSD": "2"}
+    served = period(
+        "2026-04-19", "2026-04-19T00:00:00Z", "2026-04-20T00:00:00Z", inputTokens=1000000,
+        estimatedCostUSD="2", gpuHours="192", byModel=[served_model],
+    )  # fmt: skip
+    held_model = {"model": "m", "namespace": "team-b", "estimatedCostUSD": "3.75", "gpuHours": "1.5"}
+    held = april_day(estimatedCostUSD="3.75", gpuHours="192", byModel=[held_model])
+    tokens, gpu = rows([report(held, [served])])
+    assert (tokens["SkuId"], tokens["SkuPriceId"], tokens["PricingUnit"], tokens["SkuMeter"]) == (
+        "m", "m@infercost/h100", "1000000 Tokens", "Tokens",
+    )  # fmt: skip
+    assert (gpu["SkuId"], gpu["SkuPriceId"], gpu["PricingUnit"], gpu["SkuMeter"]) == (
+        "m/gpu-hours", "m/gpu-hours@infercost/h100", "GPU-Hours", "GPU Hours",
+    )  # fmt: skip
+    assert tokens["ResourceId"] == gpu["ResourceId"]  # the same endpoint, two SKUs
+    clash = [dict(tokens), {**gpu, "SkuId": "m", "SkuPriceId": "m@infercost/h100"}]
+    assert check_skus(clash) == [
+        "SkuPriceId m@infercost/h100: ('m', '1000000 Tokens', 'Tokens') and ('m', 'GPU-Hours', 'GPU Hours') "
+        "(SkuId, PricingUnit, SkuMeter)"
+    ]
 
 
 def test_tokens_without_breakdown_go_to_unknown_model() -> None:
