@@ -91,10 +91,10 @@ def export() -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "json", "parquet"]),
+    type=click.Choice(["csv", "json", "jsonl", "parquet"]),
     default="csv",
     show_default=True,
-    help="Output format (parquet needs --out or --output-dir).",
+    help="Output format: jsonl is one record per line; parquet needs --out or --output-dir.",
 )
 @click.option(
     "--focus-version",
@@ -190,21 +190,38 @@ def focus(
         tag_labels=tuple(labels),
         selection=selection,
     )
+    skipped: list[str] = []
+
+    def skip(reason: str) -> None:
+        skipped.append(reason)
+        click.echo(f"warning: {reason}; skipped (none of its rows are exported)", err=True)
+
     with opts.client() as client:
-        sources, ns_labels, catalog = _read(client, namespace, labels, pricing_file, opts.namespace or config.namespace)
+        sources, ns_labels, catalog = _read(
+            client, namespace, labels, pricing_file, opts.namespace or config.namespace, skip
+        )
     if ns_labels:
         options = dataclasses.replace(options, namespace_labels=ns_labels)
-    rows = build_rows(sources, catalog, options)
+    rows = build_rows(sources, catalog, options, on_skip=lambda exc: skip(str(exc)))
     count = _write(fmt, options, rows, out, output_dir)
     if count == 0:
         scope = f"namespace {namespace}" if namespace else "all namespaces"
         click.echo(
             f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); wrote the header only", err=True
         )
+    if skipped:
+        raise InvalidDataError(
+            f"{len(skipped)} UsageReport(s) could not be exported (warnings above); the others were written"
+        )
 
 
 def _read(
-    client: KubeClient, namespace: str | None, labels: list[str], pricing_file: str | None, cli_namespace: str
+    client: KubeClient,
+    namespace: str | None,
+    labels: list[str],
+    pricing_file: str | None,
+    cli_namespace: str,
+    skip: Callable[[str], None],
 ) -> tuple[list[Source], dict[str, dict[str, str]], PriceCatalog | None]:
     from ..kube.read import list_valid
     from ..kube.resources import COST_PROFILES, NAMESPACES, USAGE_REPORTS
@@ -212,13 +229,13 @@ def _read(
     from ..pricing import resolve_catalog
 
     listing = list_valid(client, USAGE_REPORTS, UsageReport, namespace)
-    if listing.problems:
-        raise InvalidDataError(str(listing.problems[0]))
+    for problem in listing.problems:  # skipped whole, loudly; the export goes on
+        skip(str(problem))
     reports = listing.models
     profiles: dict[tuple[str, str], CostProfile] = {}
     if reports:
         profile_listing = list_valid(client, COST_PROFILES, CostProfile, namespace)
-        for problem in profile_listing.problems:
+        for problem in profile_listing.problems:  # a report without its profile still exports
             click.echo(f"warning: {problem} (ignored)", err=True)
         for profile in profile_listing.models:
             profiles[(profile.metadata.namespace or "", profile.metadata.name)] = profile

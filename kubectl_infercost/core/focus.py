@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -337,14 +337,21 @@ class ExportOptions:
             raise UsageError("--billing-account-name must not be empty")
 
 
-def build_rows(sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions) -> Iterator[Row]:
+def build_rows(
+    sources: Sequence[Source],
+    catalog: PriceCatalog | None,
+    options: ExportOptions,
+    on_skip: Callable[[InvalidDataError], None] | None = None,
+) -> Iterator[Row]:
     """The rows of ``options.layout`` for every selected period of every report, in a stable order.
 
-    Reports are ordered by (namespace, name) and periods oldest first; see :mod:`.focus_rows`.
+    Reports are ordered by (namespace, name) and periods oldest first; see :mod:`.focus_rows`. A report
+    that cannot be exported raises :class:`InvalidDataError`, or, with ``on_skip``, is left out whole
+    (none of its rows) and ``on_skip`` gets the error.
     """
     from .focus_rows import build_focus_rows, build_legacy_rows
 
     ordered = sorted(sources, key=lambda s: (s[0].metadata.namespace or "", s[0].metadata.name))
     if options.layout.conformant:
-        return build_focus_rows(ordered, catalog, options)
-    return build_legacy_rows(ordered, catalog, options)
+        return build_focus_rows(ordered, catalog, options, on_skip)
+    return build_legacy_rows(ordered, catalog, options, on_skip)

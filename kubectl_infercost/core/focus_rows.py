@@ -20,9 +20,10 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
+from ..errors import InvalidDataError
 from ..models import CostProfile, PeriodFigures, UsageReport
 from .cloud import PriceCatalog
 from .focus import (
@@ -57,6 +58,9 @@ from .focus_pricing import (
 )
 
 ZERO12 = "0.000000000000"
+
+#: Called with the reason when a report cannot be exported; its rows are then left out (not half of them).
+OnSkip = Callable[[InvalidDataError], None]
 
 SERVICE_NAME = "On-Prem AI Inference"
 SERVICE_CATEGORY = "AI and Machine Learning"
@@ -155,7 +159,9 @@ def _plan(
 # rows
 
 
-def build_focus_rows(sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions) -> Iterator[Row]:
+def build_focus_rows(
+    sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions, on_skip: OnSkip | None = None
+) -> Iterator[Row]:
     """Set up eagerly (a bad ``--compare-to`` fails before anything is written), then stream the rows."""
     layout = options.layout
     assert layout.indices is not None
@@ -168,12 +174,32 @@ def build_focus_rows(sources: Sequence[Source], catalog: PriceCatalog | None, op
     )
     plans: PlanCache = {}
     cloud = [(a, b, clean_text(entry.provider), clean_text(entry.model)) for a, b, entry in pricer.front]
-    # chain: each row goes straight from _report_rows to the consumer (no generator in between)
-    rows = itertools.chain.from_iterable(
-        _report_rows(report, _Report(report, profile, options), options, pricer, cloud, slugs, plans)
-        for report, profile in sources
-    )
+    if on_skip is None:
+        # chain: each row goes straight from _report_rows to the consumer (no generator in between)
+        rows: Iterator[Row] = itertools.chain.from_iterable(
+            _report_rows(report, _Report(report, profile, options), options, pricer, cloud, slugs, plans)
+            for report, profile in sources
+        )
+    else:
+        rows = itertools.chain.from_iterable(
+            _whole_or_skipped(
+                lambda r=report, p=profile: _report_rows(  # type: ignore[misc]
+                    r, _Report(r, p, options), options, pricer, cloud, slugs, plans
+                ),
+                on_skip,
+            )
+            for report, profile in sources
+        )
     return rows if project is None else map(project, rows)
+
+
+def _whole_or_skipped(rows_of: Callable[[], Iterable[Row]], on_skip: OnSkip) -> list[Row]:
+    """All rows of one report, or none (``on_skip`` hears why): never half a report in a file."""
+    try:
+        return list(rows_of())
+    except InvalidDataError as exc:
+        on_skip(exc)
+        return []
 
 
 def _report_rows(
@@ -368,7 +394,7 @@ def _model_strings(
     resource_id = f"{bill_id}/{ns}/models/{slug}"
     sku_price = slug + sku_price_suffix
     gpu_sku = f"{slug}/gpu-hours"
-    guard((ns, resource_id, slug, sku_price), f"{where} namespace {ns!r}")
+    guard((ns, resource_id, slug, sku_price), f"{where} byModel namespace {ns!r}")
     return (
         resource_id,
         slug,
@@ -382,10 +408,25 @@ def _model_strings(
     )
 
 
-def build_legacy_rows(sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions) -> Iterator[Row]:
+def build_legacy_rows(
+    sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions, on_skip: OnSkip | None = None
+) -> Iterator[Row]:
     """The 44-column ``infercost-v1`` rows (focus.md §4.2); not FOCUS-conformant."""
     for report, profile in sources:
-        for figures, is_open in report_periods(report):
-            pieces = slices_of(figures, is_open, f"UsageReport {report.metadata.name} period {figures.period}")
-            if pieces and any(selected(p, options.selection) for p in pieces):
-                yield from legacy_rows(report, profile, figures, catalog, options)
+        if on_skip is None:
+            yield from _legacy_report(report, profile, catalog, options)
+        else:
+            yield from _whole_or_skipped(
+                lambda r=report, p=profile: _legacy_report(r, p, catalog, options),  # type: ignore[misc]
+                on_skip,
+            )
+
+
+def _legacy_report(
+    report: UsageReport, profile: CostProfile | None, catalog: PriceCatalog | None, options: ExportOptions
+) -> Iterator[Row]:
+    where = f"UsageReport {report.metadata.namespace}/{report.metadata.name}"
+    for figures, is_open in report_periods(report):
+        pieces = slices_of(figures, is_open, f"{where} period {figures.period}")
+        if pieces and any(selected(p, options.selection) for p in pieces):
+            yield from legacy_rows(report, profile, figures, catalog, options)

@@ -5,6 +5,7 @@
 * JSON: ``{"focus_version": "1.3", "layout": ..., "generator": ..., "records": [...]}``, one record
   per line, keys in column order. Numbers are written as their CSV text (never through float), JSON
   columns (Tags) as nested objects, nulls as ``null``. Streaming.
+* JSON Lines (``jsonl``): the same records, one per line, without the envelope. Streaming.
 * Parquet (pyarrow, imported lazily): costs decimal128(38,12), prices and quantities decimal128(38,6),
   percentages decimal128(38,2), counts int64, date-times timestamp[us, tz=UTC], the rest string;
   all-null columns keep their type. Written in row groups of ``batch_rows``.
@@ -35,7 +36,7 @@ from .focus_parquet import arrow_type as arrow_type  # re-exported
 from .focus_parquet import parquet_schema as parquet_schema  # re-exported
 
 GENERATOR = f"kubectl-infercost/{__version__}"
-FORMATS = ("csv", "json", "parquet")
+FORMATS = ("csv", "json", "jsonl", "parquet")
 _encode_str: Callable[[str], str] = encode_basestring
 
 
@@ -150,6 +151,31 @@ class JsonSink:
         self._stream.write("\n]}\n" if self.count else "]}\n")
 
 
+class JsonLinesSink(JsonSink):
+    """JSON Lines: one record object per line, nothing else (BigQuery, Snowflake, DuckDB, Spark load it)."""
+
+    def __init__(self, stream: IO[str], layout: Layout) -> None:
+        self._stream = stream
+        self._spec = [(encode_basestring(c.name) + ": ", c.kind.numeric or c.kind is Kind.JSON) for c in layout.columns]
+        self.count = 0
+
+    def write(self, rows: Iterable[Row]) -> None:
+        write, record = self._stream.write, self._record
+        lines: list[str] = []
+        for row in rows:
+            lines.append(record(row))
+            if len(lines) >= 2048:
+                write("\n".join(lines) + "\n")
+                self.count += len(lines)
+                lines.clear()
+        if lines:
+            write("\n".join(lines) + "\n")
+            self.count += len(lines)
+
+    def close(self) -> None:
+        pass
+
+
 # Parquet: ParquetSink, arrow_type and parquet_schema live in .focus_parquet
 
 
@@ -162,6 +188,8 @@ def open_sink(fmt: str, stream: IO[Any], layout: Layout, generator: str = GENERA
         return CsvSink(stream, layout)
     if fmt == "json":
         return JsonSink(stream, layout, generator)
+    if fmt == "jsonl":
+        return JsonLinesSink(stream, layout)
     if fmt == "parquet":
         return ParquetSink(stream, layout)
     raise ValueError(f"unknown format {fmt!r}")

@@ -320,3 +320,37 @@ def test_read_only_identity(world: str, kube: KubeClient, tmp_path: Path) -> Non
     result = run_cli("--kubeconfig", str(config), "export", "focus", "-n", world, "--tag-label", "team")
     assert result.returncode == 0, result.stderr
     assert shape(records(result.stdout)) == expected(world)
+
+
+def test_bad_usage_reports_are_skipped_loudly(world: str, kube: KubeClient, tmp_path: Path) -> None:
+    """Two reports that cannot be exported: each gets one warning naming it and the field; the rest is written."""
+    base = {"periodStart": "2026-04-20T00:00:00Z", "periodEnd": "2026-04-20T10:15:00Z", "inputTokens": 1_000_000}
+    create_with_status(
+        kube, "usagereports", world, "comma", {"costProfileRef": "h100", "schedule": "daily"},
+        {**base, "period": "2026-04-20", "estimatedCostUSD": D("1"),
+         "byModel": [{"model": "m", "namespace": "a,b", "inputTokens": 1_000_000, "estimatedCostUSD": D("1")}]},
+    )  # fmt: skip
+    create_with_status(
+        kube, "usagereports", world, "negative", {"costProfileRef": "h100", "schedule": "daily"},
+        {**base, "period": "2026-04-20", "estimatedCostUSD": D("1"),
+         "byModel": [{"model": "m", "namespace": world, "inputTokens": 1_000_000, "estimatedCostUSD": D("-1")}]},
+    )  # fmt: skip
+    result = export("-n", world)
+    assert result.returncode == 6, result.stderr  # invalid data: a pipeline can tell
+    assert shape(records(result.stdout)) == expected(world)  # every good report, whole
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: UsageReport {world}/comma byModel namespace 'a,b': value 'a,b' would break the CSV "
+        "field positions of columns 1-29 (it holds a comma, quote or line break); skipped (none of its rows are "
+        "exported)",
+        f"warning: UsageReport {world}/negative period 2026-04-20: byModel 'm' estimatedCostUSD is negative (-1); "
+        "skipped (none of its rows are exported)",
+    ]
+    assert result.stderr.splitlines()[-1] == (
+        "error: 2 UsageReport(s) could not be exported (warnings above); the others were written"
+    )
+    target = tmp_path / "april.csv"
+    result = export("-n", world, "--out", str(target))
+    assert result.returncode == 6
+    assert shape(records(target.read_text())) == expected(world)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_metadata", "april.csv"]  # no temporary file left

@@ -93,6 +93,24 @@ def cr_totals(namespace: str) -> dict[str, Decimal]:
     return dict(totals)
 
 
+def column_definition(root: Path) -> list[dict[str, Any]]:
+    """ColumnDefinition of the metadata of the folder's first file (all files share the layout)."""
+    first = sorted((root / "_metadata").rglob("*.metadata.json"))[0]
+    columns: list[dict[str, Any]] = json.loads(first.read_text())["ColumnDefinition"]
+    return columns
+
+
+def duckdb_types(root: Path) -> str:
+    """The read_json ``columns`` struct from the metadata: JSON numbers parsed straight into DECIMAL."""
+
+    def sql_type(c: dict[str, Any]) -> str:
+        if c["DataType"] == "Decimal":
+            return f"DECIMAL(38,{c['NumberScale']})" if c["NumberScale"] else "BIGINT"
+        return "JSON" if c["DataType"] == "JSON" else "VARCHAR"
+
+    return "{" + ", ".join(f"'{c['ColumnName']}': '{sql_type(c)}'" for c in column_definition(root)) + "}"
+
+
 def duckdb_table(root: Path, fmt: str) -> tuple[int, dict[str, Decimal], dict[str, str]]:
     import duckdb
 
@@ -100,6 +118,8 @@ def duckdb_table(root: Path, fmt: str) -> tuple[int, dict[str, Decimal], dict[st
     source = {
         "parquet": f"read_parquet({glob}, hive_partitioning = true)",
         "csv": f"read_csv({glob}, hive_partitioning = true, types = {{'BilledCost': '{COST_TYPE}'}})",
+        "jsonl": f"read_json({glob}, format = 'newline_delimited', hive_partitioning = true, "
+        f"columns = {duckdb_types(root)})",
     }[fmt]
     con = duckdb.connect()
     count = con.sql(f"SELECT count(*) FROM {source}").fetchall()[0][0]
@@ -114,10 +134,15 @@ def arrow_table(root: Path, fmt: str) -> tuple[int, dict[str, Decimal], dict[str
     import pyarrow.dataset as ds
 
     file_format: Any = "parquet"
+    schema = None
     if fmt == "csv":
         convert = pacsv.ConvertOptions(column_types={"BilledCost": pa.decimal128(38, 12)})
         file_format = ds.CsvFileFormat(convert_options=convert)
-    table = ds.dataset(root, format=file_format, partitioning="hive").to_table()
+    elif fmt == "jsonl":  # an explicit schema parses JSON numbers straight into decimals
+        file_format = ds.JsonFileFormat()
+        fields = [("BilledCost", pa.decimal128(38, 12)), ("SubAccountId", pa.string())]
+        schema = pa.schema([*fields, ("version", pa.string()), ("year", pa.int32()), ("month", pa.int32())])
+    table = ds.dataset(root, format=file_format, partitioning="hive", schema=schema).to_table()
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for account, cost in zip(table["SubAccountId"].to_pylist(), table["BilledCost"].to_pylist(), strict=True):
         sums[account] += cost
@@ -129,12 +154,15 @@ def polars_table(root: Path, fmt: str) -> tuple[int, dict[str, Decimal], dict[st
     import polars as pl
 
     glob = f"{root}/**/*.{fmt}"
+    types = {}
     if fmt == "parquet":
         frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
         types = {name: str(frame.schema[name]) for name in ("year", "month")}
-    else:  # polars reads CSV without partition columns
+    elif fmt == "csv":  # polars reads CSV and JSON Lines without partition columns
         frame = pl.scan_csv(glob, schema_overrides={"BilledCost": pl.Decimal(38, 12)}).collect()
-        types = {}
+    else:  # polars parses JSON numbers as Float64 only: read the text, then cast
+        frame = pl.scan_ndjson(glob, schema_overrides={"BilledCost": pl.String}).collect()
+        frame = frame.with_columns(pl.col("BilledCost").cast(pl.Decimal(38, 12)))
     sums = frame.group_by("SubAccountId").agg(pl.col("BilledCost").sum())
     return frame.height, {k: Decimal(v) for k, v in sums.iter_rows()}, types
 
@@ -147,7 +175,7 @@ READERS: dict[str, Callable[[Path, str], tuple[int, dict[str, Decimal], dict[str
 INTEGER_TYPES = {"duckdb": {"BIGINT"}, "pyarrow": {"int32"}, "polars": {"Int64"}}
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
 def test_hive_output_reads_as_one_table(reader_world: str, tmp_path: Path, fmt: str) -> None:
     ns = reader_world
     root = tmp_path / "lake"

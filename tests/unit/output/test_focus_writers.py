@@ -313,3 +313,15 @@ def test_every_layout_adds_up_to_the_usage_reports(version: str, columns: str | 
         ref = f"{report.metadata.namespace}/{report.metadata.name}"
         expected[ref] = sum((p.estimated_cost_usd for p in periods if p.period), Decimal(0))
     assert by_report == expected
+
+
+def test_json_lines_are_the_json_records_one_per_line() -> None:
+    text = render("jsonl")
+    envelope = json.loads(render("json"), parse_float=Decimal)
+    lines = text.split("\n")
+    assert lines[-1] == "" and len(lines) == 16  # 15 records, each ending with LF
+    assert [json.loads(line, parse_float=Decimal) for line in lines[:-1]] == envelope["records"]
+    first = json.loads(lines[0], parse_float=Decimal)
+    assert first["BilledCost"] == Decimal("12.340000000000") and isinstance(first["Tags"], dict)
+    assert first["x_InferTokensInput"] == 3000000 and first["ChargeClass"] is None  # types kept
+    assert render("jsonl", columns="infercost-v1").count("\n") == 14
