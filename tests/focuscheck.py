@@ -32,6 +32,7 @@ FOCUS_13 = [
 ]  # fmt: skip
 # focus.md §4.1: drop-only profiles.
 DROPPED = {
+    "1.4": ["ProviderName", "PublisherName", "InvoiceId"],
     "1.3": [],
     "1.2": ["ServiceProviderName", "HostProviderName"],
     "1.1": ["ServiceProviderName", "HostProviderName", "InvoiceId"],
@@ -44,7 +45,7 @@ DROPPED = {
         "SkuPriceDetails",
     ],
 }
-COUNTS = {"1.3": 60, "1.2": 58, "1.1": 57, "1.0": 54}
+COUNTS = {"1.4": 57, "1.3": 60, "1.2": 58, "1.1": 57, "1.0": 54}
 
 
 def profile_columns(version: str) -> list[str]:

@@ -98,10 +98,10 @@ def export() -> None:
 )
 @click.option(
     "--focus-version",
-    type=click.Choice(["1.0", "1.1", "1.2", "1.3"]),
+    type=click.Choice(["1.0", "1.1", "1.2", "1.3", "1.4"]),
     default="1.3",
     show_default=True,
-    help="FOCUS version profile of the columns.",
+    help="FOCUS version of the columns and metadata (1.3: the newest the official validator passes).",
 )
 @click.option(
     "--columns",
@@ -278,12 +278,16 @@ def _write(fmt: str, options: ExportOptions, rows: Iterator[Row], out: str | Non
     layout = options.layout
     try:
         if output_dir is not None:
-            counts = write_partitions(output_dir, fmt, layout, rows, created=datetime.now(UTC))
+            counts = write_partitions(
+                output_dir, fmt, layout, rows, created=datetime.now(UTC), dataset=options.billing_account_id
+            )
             for path, n in counts.items():
                 click.echo(f"wrote {n} rows to {path}", err=True)
             return sum(counts.values())
         if out is not None:
-            return write_file_with_metadata(fmt, out, layout, rows, created=datetime.now(UTC))
+            return write_file_with_metadata(
+                fmt, out, layout, rows, created=datetime.now(UTC), dataset=options.billing_account_id
+            )
     except BrokenPipeError:
         raise
     except OSError as exc:

@@ -1,7 +1,8 @@
 """FOCUS column layouts: the four version profiles and the legacy ``infercost-v1`` layout.
 
 PURE. The contract is ``shared/reference/focus.md`` §3.2 (the 60 columns of ``focus-1.3``), §4.1 (the
-drop-only profiles 1.2, 1.1, 1.0) and §4.2 (the 44 legacy columns of the seeds). A row is a tuple of
+drop-only profiles 1.2, 1.1, 1.0; 1.4 drops the columns it removed) and §4.2 (the 44 legacy columns of
+the seeds). A row is a tuple of
 already-formatted values (``str`` or ``None`` for null) in the layout's column order; the column
 *kind* tells a writer how to type a value (JSON number or string, Parquet type).
 """
@@ -146,6 +147,9 @@ FOCUS_13_COLUMNS: tuple[Column, ...] = tuple(
 
 #: Columns each older profile drops (cumulatively), focus.md §4.1.
 _DROPS: dict[str, tuple[str, ...]] = {
+    # 1.4 (ratified June 2026) removes ProviderName and PublisherName and makes InvoiceId conditional:
+    # there are no invoices on-prem, so the column is left out rather than written all null.
+    "1.4": ("ProviderName", "PublisherName", "InvoiceId"),
     "1.3": (),
     "1.2": ("ServiceProviderName", "HostProviderName"),
     "1.1": ("ServiceProviderName", "HostProviderName", "InvoiceId"),
@@ -158,7 +162,8 @@ _DROPS: dict[str, tuple[str, ...]] = {
         "SkuPriceDetails",
     ),
 }
-FOCUS_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2", "1.3")
+FOCUS_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2", "1.3", "1.4")
+#: The newest profile the official validator passes (its 1.2 rule model: 1.4 has no ProviderName).
 DEFAULT_FOCUS_VERSION = "1.3"
 LEGACY = "infercost-v1"
 

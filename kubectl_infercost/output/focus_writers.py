@@ -265,6 +265,7 @@ def write_partitions(
     rows: Iterable[Row],
     created: datetime,
     generator: str = GENERATOR,
+    dataset: str = "cluster",
 ) -> dict[Path, int]:
     """Hive-style partitions by BillingPeriodStart's year and month; returns {file: rows}.
 
@@ -292,17 +293,23 @@ def write_partitions(
             target = metadata_path(path, root)
             target.parent.mkdir(parents=True, exist_ok=True)
             meta = stack.enter_context(atomic_file(target))
-            write_metadata(meta, metadata_document(layout, fmt, count, created, generator))
+            write_metadata(meta, metadata_document(layout, fmt, count, created, generator, dataset))
     return counts
 
 
 def write_file_with_metadata(
-    fmt: str, path: str | Path, layout: Layout, rows: Iterable[Row], created: datetime, generator: str = GENERATOR
+    fmt: str,
+    path: str | Path,
+    layout: Layout,
+    rows: Iterable[Row],
+    created: datetime,
+    generator: str = GENERATOR,
+    dataset: str = "cluster",
 ) -> int:
     """``--out FILE``: the data file, then its metadata in ``_metadata/`` beside it (both atomic)."""
     count = write_file(fmt, path, layout, rows, generator)
     target = metadata_path(Path(path))
     target.parent.mkdir(exist_ok=True)
     with atomic_file(target) as meta:
-        write_metadata(meta, metadata_document(layout, fmt, count, created, generator))
+        write_metadata(meta, metadata_document(layout, fmt, count, created, generator, dataset))
     return count

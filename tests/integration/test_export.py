@@ -274,7 +274,7 @@ def test_out_file_is_written_atomically(world: str, tmp_path: Path) -> None:
         "_metadata", "_metadata/april.csv.metadata.json", "april.csv",
     ]  # fmt: skip
     meta = json.loads((tmp_path / "_metadata" / "april.csv.metadata.json").read_text())
-    assert meta["RowCount"] == 6 and meta["Format"] == "csv"
+    assert meta["x_RowCount"] == 6 and meta["x_Format"] == "csv"
     failed = export("-n", world, "--out", str(tmp_path / "no-such-dir" / "x.csv"))
     assert failed.returncode == 1
     assert failed.stderr.startswith("error: cannot write")
@@ -299,7 +299,7 @@ def test_output_dir_partitions(world: str, tmp_path: Path) -> None:
     assert sorted(p for p in tmp_path.rglob("*") if p.is_file()) == [meta_file, part]
     assert shape(check_parquet(part, "1.3")) == expected(world)
     meta = json.loads(meta_file.read_text())
-    assert meta["FocusVersion"] == "1.3" and meta["RowCount"] == 6
+    assert meta["Schema"][0]["FocusVersion"] == "1.3" and meta["x_RowCount"] == 6
 
 
 def test_read_only_identity(world: str, kube: KubeClient, tmp_path: Path) -> None:

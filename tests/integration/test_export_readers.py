@@ -96,7 +96,7 @@ def cr_totals(namespace: str) -> dict[str, Decimal]:
 def column_definition(root: Path) -> list[dict[str, Any]]:
     """ColumnDefinition of the metadata of the folder's first file (all files share the layout)."""
     first = sorted((root / "_metadata").rglob("*.metadata.json"))[0]
-    columns: list[dict[str, Any]] = json.loads(first.read_text())["ColumnDefinition"]
+    columns: list[dict[str, Any]] = json.loads(first.read_text())["Schema"][0]["ColumnDefinition"]
     return columns
 
 

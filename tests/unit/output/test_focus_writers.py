@@ -248,11 +248,12 @@ def test_hive_partitions(tmp_path: Path, fmt: str) -> None:
     # partition folders hold the data file only
     assert [p.name for p in april.parent.iterdir()] == [april.name]
     meta = json.loads((tmp_path / meta_dir / "month=4" / f"part-00000.{fmt}.metadata.json").read_text())
-    assert meta["FocusVersion"] == "1.3" and meta["RowCount"] == 11 and meta["Format"] == fmt
-    assert meta["CreationDate"] == "2026-05-02T10:00:00Z"
-    assert meta["DataGenerator"] == "kubectl-infercost/test"
-    assert [c["ColumnName"] for c in meta["ColumnDefinition"]] == list(layout.names)
-    assert meta["ColumnDefinition"][0] == {"ColumnName": "BilledCost", "DataType": "Decimal", "NumberScale": 12}
+    (schema,) = meta["Schema"]
+    assert schema["FocusVersion"] == "1.3" and meta["x_RowCount"] == 11 and meta["x_Format"] == fmt
+    assert schema["CreationDate"] == "2026-05-02T10:00:00Z"
+    assert meta["DataGenerator"] == {"DataGenerator": "kubectl-infercost"} and schema["DataGeneratorVersion"] == "test"
+    assert [c["ColumnName"] for c in schema["ColumnDefinition"]] == list(layout.names)
+    assert schema["ColumnDefinition"][0] == {"ColumnName": "BilledCost", "DataType": "Decimal", "NumberScale": 12}
     if fmt == "csv":
         records = check_csv(april.read_text(), "1.3")
         assert {r["BillingPeriodStart"] for r in records} == {"2026-04-01T00:00:00Z"}
@@ -273,7 +274,8 @@ def test_out_file_gets_its_metadata_in_an_underscore_folder(tmp_path: Path) -> N
         "april.csv",
     ]
     meta = json.loads((tmp_path / "_metadata" / "april.csv.metadata.json").read_text())
-    assert meta["RowCount"] == 15 and meta["Format"] == "csv" and meta["CreationDate"] == "2026-05-02T00:00:00Z"
+    assert meta["x_RowCount"] == 15 and meta["x_Format"] == "csv"
+    assert meta["Schema"][0]["CreationDate"] == "2026-05-02T00:00:00Z"
 
 
 def test_partitions_use_the_profile_name(tmp_path: Path) -> None:
@@ -325,3 +327,45 @@ def test_json_lines_are_the_json_records_one_per_line() -> None:
     assert first["BilledCost"] == Decimal("12.340000000000") and isinstance(first["Tags"], dict)
     assert first["x_InferTokensInput"] == 3000000 and first["ChargeClass"] is None  # types kept
     assert render("jsonl", columns="infercost-v1").count("\n") == 14
+
+
+def test_metadata_shape_per_focus_version() -> None:
+    """1.2: flat, DataGenerator a string, ProviderTagPrefixes on Tags; 1.3/1.4: objects and collections."""
+    from kubectl_infercost.output.focus_metadata import metadata_document
+
+    created = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    flat = metadata_document(layout_for("1.2"), "csv", 3, created, "kubectl-infercost/0.1.0", dataset="acme")
+    assert [k for k in flat if not k.startswith("x_")] == [
+        "DataGenerator", "SchemaId", "FocusVersion", "CreationDate", "DataGeneratorVersion", "ColumnDefinition",
+    ]  # fmt: skip
+    assert flat["DataGenerator"] == "kubectl-infercost" and flat["DataGeneratorVersion"] == "0.1.0"
+    assert flat["FocusVersion"] == "1.2" and flat["CreationDate"] == "2026-12-01T09:30:00Z"
+    tags = next(c for c in flat["ColumnDefinition"] if c["ColumnName"] == "Tags")
+    assert tags == {"ColumnName": "Tags", "DataType": "JSON", "ProviderTagPrefixes": ["infercost/"]}
+    for version in ("1.3", "1.4"):
+        doc = metadata_document(layout_for(version), "parquet", 3, created, "kubectl-infercost/0.1.0", dataset="acme")
+        assert [k for k in doc if not k.startswith("x_")] == ["DataGenerator", "DatasetInstance", "Schema"]
+        assert doc["DataGenerator"] == {"DataGenerator": "kubectl-infercost"}
+        (instance,) = doc["DatasetInstance"]
+        assert instance["FocusDatasetId"] == "CostAndUsage"
+        assert instance["DatasetInstanceName"] == "InferCost cost and usage, acme"
+        (schema,) = doc["Schema"]
+        assert schema["DatasetInstanceId"] == instance["DatasetInstanceId"]
+        assert schema["FocusVersion"] == version
+        names = [c["ColumnName"] for c in schema["ColumnDefinition"]]
+        assert ("ProviderName" in names) == (version == "1.3")
+    # the instance id is a stable GUID per (account, layout): the same on every run, another per account
+    again = metadata_document(layout_for("1.3"), "csv", 9, created, "kubectl-infercost/0.2.0", dataset="acme")
+    other = metadata_document(layout_for("1.3"), "csv", 9, created, "kubectl-infercost/0.1.0", dataset="beta")
+    first = metadata_document(layout_for("1.3"), "csv", 3, created, "kubectl-infercost/0.1.0", dataset="acme")
+    assert again["DatasetInstance"] == first["DatasetInstance"] != other["DatasetInstance"]
+    legacy = metadata_document(layout_for(columns="infercost-v1"), "csv", 3, created, "kubectl-infercost/0.1.0")
+    assert legacy["FocusVersion"] is None and legacy["DataGenerator"] == "kubectl-infercost"
+
+
+def test_focus_14_profile_drops_the_removed_columns() -> None:
+    layout, _rows = sample_rows("1.4")
+    assert len(layout.names) == 57
+    assert {"ProviderName", "PublisherName", "InvoiceId"}.isdisjoint(layout.names)
+    assert layout.names[:31] == layout_for("1.3").names[:31]  # columns 1-31 are common to every profile
+    assert check_csv(render("csv", "1.4"), "1.4")
