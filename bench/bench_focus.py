@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kubectl_infercost.core.cloud import PriceCatalog
 from kubectl_infercost.core.focus import ExportOptions, Source, build_rows
-from kubectl_infercost.core.focus_columns import Row, layout_for
+from kubectl_infercost.core.focus.columns import Row, layout_for
 from kubectl_infercost.models import CostProfile, UsageReport
 from kubectl_infercost.output.focus_writers import write, write_file
 

@@ -21,22 +21,43 @@ from .common import GlobalOptions, global_options, global_options_with, pass_opt
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
-    from ..core.focus import ExportOptions, Source
-    from ..core.focus_columns import Row
+    from ..core.focus import ExportOptions, OptionError, Row, Source
     from ..kube.client import KubeClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from ..core.focus import parse_period_label
+    from ..core.focus import is_period_label
 
-    if value is None:
-        return None
-    try:
-        return parse_period_label(value)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc).removeprefix(f"--period {value!r} "), ctx, param) from exc
+    if value is None or is_period_label(value):
+        return value
+    raise click.BadParameter(
+        "is not a period label: use a day (2026-04-20), an ISO week (2026-W17) or a month (2026-04)", ctx, param
+    )
+
+
+#: How the core's option names read on the command line, and what each needs.
+_IDENTIFIER_RULE = "use 1-128 characters from A-Z a-z 0-9 . _ : / @ - starting with a letter or digit"
+_FLAGS = {
+    "billing_account_id": ("--billing-account-id", _IDENTIFIER_RULE),
+    "region_id": ("--region", _IDENTIFIER_RULE),
+    "region_name": ("--region-name", "needs --region (RegionName is null exactly when RegionId is)"),
+    "provider_name": ("--provider-name", "must not be empty"),
+    "billing_account_name": ("--billing-account-name", "must not be empty"),
+    "start": ("--from", "must be before --to"),
+    "compare_to": ("--compare-to", ""),
+}
+
+
+def _usage_error(exc: OptionError) -> UsageError:
+    """The core's OptionError, worded as the flag the user typed."""
+    flag, rule = _FLAGS.get(exc.option, (exc.option, ""))
+    if exc.option == "compare_to":
+        return UsageError(f"{flag} {exc.value} is {exc.problem}")
+    if exc.option in ("billing_account_id", "region_id"):
+        return UsageError(f"{flag} {exc.value!r} is not allowed: {rule}")
+    return UsageError(f"{flag} {rule}")
 
 
 def _compare_to(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, str] | None:
@@ -162,8 +183,7 @@ def focus(
     work: `kubectl infercost export focus | awk -F, 'NR==1 || $1+0 > 1.0'` ($1 BilledCost, $29
     SubAccountId; no field before column 30 ever holds a comma).
     """
-    from ..core.focus import ExportOptions, PeriodSelection, build_rows, identifier_from
-    from ..core.focus_columns import layout_for
+    from ..core.focus import ExportOptions, OptionError, PeriodSelection, build_rows, identifier_from, layout_for
 
     if out == "-":
         out = None
@@ -175,21 +195,22 @@ def focus(
         raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
     namespace = resolve_namespace(opts.namespace, opts.all_namespaces, None)  # export defaults to ALL namespaces
     labels = list(dict.fromkeys([*tag_labels, *(k.strip() for k in (tag_allowlist or "").split(",") if k.strip())]))
-    selection = PeriodSelection(period, _utc(start), _utc(end), include_open)
-
     config = opts.cluster_config()
     cluster = config.cluster_name or config.context
-    options = ExportOptions(
-        layout=layout_for(focus_version, columns),
-        billing_account_id=billing_account_id or identifier_from(str(cluster)),
-        billing_account_name=billing_account_name,
-        provider_name=provider_name,
-        region_id=region,
-        region_name=region_name,
-        compare_to=compare_to,
-        tag_labels=tuple(labels),
-        selection=selection,
-    )
+    try:
+        options = ExportOptions(
+            layout=layout_for(focus_version, columns),
+            billing_account_id=billing_account_id or identifier_from(str(cluster)),
+            billing_account_name=billing_account_name,
+            provider_name=provider_name,
+            region_id=region,
+            region_name=region_name,
+            compare_to=compare_to,
+            tag_labels=tuple(labels),
+            selection=PeriodSelection(period, _utc(start), _utc(end), include_open),
+        )
+    except OptionError as exc:
+        raise _usage_error(exc) from exc
     skipped: list[str] = []
 
     def skip(reason: str) -> None:
@@ -202,7 +223,10 @@ def focus(
         )
     if ns_labels:
         options = dataclasses.replace(options, namespace_labels=ns_labels)
-    rows = build_rows(sources, catalog, options, on_skip=lambda exc: skip(str(exc)))
+    try:
+        rows = build_rows(sources, catalog, options, on_skip=lambda exc: skip(str(exc)))
+    except OptionError as exc:
+        raise _usage_error(exc) from exc
     count = _write(fmt, options, rows, out, output_dir)
     if count == 0:
         scope = f"namespace {namespace}" if namespace else "all namespaces"

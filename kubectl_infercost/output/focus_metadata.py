@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..core.focus_columns import SCALE, Kind, Layout
+from ..core.focus.columns import SCALE, Kind, Layout
 
 METADATA_DIR = "_metadata"
 #: Provider-defined tag keys start with this (the namespace labels copied with --tag-label do not).

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 from typing import IO, Any
 
-from ..core.focus_columns import SCALE, Kind, Layout, Row
+from ..core.focus.columns import SCALE, Kind, Layout, Row
 
 
 def arrow_type(kind: Kind) -> Any:

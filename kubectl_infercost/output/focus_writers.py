@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from .. import __version__
-from ..core.focus_columns import Kind, Layout, Row
+from ..core.focus.columns import Kind, Layout, Row
 from .focus_metadata import metadata_document, metadata_path, write_metadata
 from .focus_parquet import ParquetSink
 from .focus_parquet import arrow_type as arrow_type  # re-exported

@@ -249,7 +249,7 @@ def test_flags_region_account_provider_compare_and_tags(world: str, kube: KubeCl
 
 
 def test_profiles_and_legacy_layout(world: str) -> None:
-    for version, count in (("1.0", 54), ("1.1", 57), ("1.2", 58)):
+    for version, count in (("1.0", 54), ("1.1", 57), ("1.2", 58), ("1.4", 57)):
         result = export("-n", world, "--focus-version", version)
         assert result.returncode == 0, result.stderr
         rows = records(result.stdout, version)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_infercost.core.focus_columns import Kind, Row, layout_for
+from kubectl_infercost.core.focus.columns import Kind, Row, layout_for
 from kubectl_infercost.output.focus_writers import (
     atomic_file,
     write,

@@ -11,14 +11,16 @@ idle row (plus a rollup row for cost or tokens beyond the breakdown). Tags are a
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from ..models import CloudComparison, CostProfile, PeriodFigures, UsageReport
-from .cloud import PriceCatalog, PriceEntry, cloud_cost
-from .focus import ExportOptions, clean_text, single_line
-from .focus_columns import Row
+from ...models import CloudComparison, CostProfile, PeriodFigures, UsageReport
+from ..cloud import PriceCatalog, PriceEntry, cloud_cost
+from .columns import Row
+from .options import ExportOptions, OnSkip, Source, whole_or_skipped
+from .periods import report_periods, selected, slices_of
+from .text import clean_text, single_line
 
 _Q6 = Decimal("0.000001")
 _Q2 = Decimal("0.01")
@@ -157,3 +159,27 @@ def legacy_rows(
             *("idle-gpu-hours", "idle-gpu-hours", ns, ns, tags, *profile_cols, None, None, *physics),
             *(None, None, None, None, None),
         )
+
+
+def build_legacy_rows(
+    sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions, on_skip: OnSkip | None = None
+) -> Iterator[Row]:
+    """The 44-column ``infercost-v1`` rows (focus.md §4.2); not FOCUS-conformant."""
+    for report, profile in sources:
+        if on_skip is None:
+            yield from _legacy_report(report, profile, catalog, options)
+        else:
+            yield from whole_or_skipped(
+                lambda r=report, p=profile: _legacy_report(r, p, catalog, options),  # type: ignore[misc]
+                on_skip,
+            )
+
+
+def _legacy_report(
+    report: UsageReport, profile: CostProfile | None, catalog: PriceCatalog | None, options: ExportOptions
+) -> Iterator[Row]:
+    where = f"UsageReport {report.metadata.namespace}/{report.metadata.name}"
+    for figures, is_open in report_periods(report):
+        pieces = slices_of(figures, is_open, f"{where} period {figures.period}")
+        if pieces and any(selected(p, options.selection) for p in pieces):
+            yield from legacy_rows(report, profile, figures, catalog, options)

@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from .cloud import PriceCatalog, PriceEntry
+from ..cloud import PriceCatalog, PriceEntry
+from .errors import OptionError
 
 MICRO = 10**6
 PICO = 10**12
@@ -142,17 +143,17 @@ def _exp(value: Decimal) -> int:
 
 
 def pricer_for(catalog: PriceCatalog | None, compare_to: tuple[str, str] | None) -> CloudPricer:
-    from ..errors import UsageError
-
     entries = list(catalog.entries) if catalog is not None else []
     if compare_to is not None:
         provider, model = (part.casefold() for part in compare_to)
         matching = [e for e in entries if e.provider.casefold() == provider and e.model.casefold() == model]
         if not matching:
             known = ", ".join(f"{e.provider}/{e.model}" for e in entries[:12])
-            raise UsageError(
-                f"--compare-to {compare_to[0]}/{compare_to[1]} is not in the price catalog"
-                + (f" (known: {known}{', ...' if len(entries) > 12 else ''})" if known else "")
+            more = ", ..." if len(entries) > 12 else ""
+            raise OptionError(
+                "compare_to",
+                f"{compare_to[0]}/{compare_to[1]}",
+                "not in the price catalog" + (f" (known: {known}{more})" if known else ""),
             )
         standard = [e for e in matching if e.tier.casefold() == "standard"]
         entries = (standard or matching)[:1]

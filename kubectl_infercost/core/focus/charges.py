@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
-from ..errors import InvalidDataError
-from ..models import PeriodFigures
-from .focus_pricing import div_half_even, scaled
+from ...errors import InvalidDataError
+from ...models import PeriodFigures
+from .pricing import div_half_even, scaled
 
 MODEL, UNKNOWN, IDLE = 0, 1, 2
 

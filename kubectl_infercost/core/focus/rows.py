@@ -1,4 +1,4 @@
-"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4) and month slices; legacy rows: focus_legacy.
+"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4) and month slices; legacy rows: .legacy.
 
 PURE. The hot path works on integers in fixed units (micro = 10⁻⁶, pico = 10⁻¹²), which is both exact
 and fast:
@@ -20,30 +20,16 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
-from ..errors import InvalidDataError
-from ..models import CostProfile, PeriodFigures, UsageReport
-from .cloud import PriceCatalog
-from .focus import (
-    UNKNOWN_MODEL,
-    ExportOptions,
-    PeriodSelection,
-    Source,
-    build_slug_map,
-    clean_text,
-    guard,
-    model_slug,
-    report_periods,
-    selected,
-    single_line,
-    slices_of,
-)
-from .focus_charges import IDLE, Charge, charge_part, hours_micro, period_charges
-from .focus_columns import Row
-from .focus_legacy import legacy_rows
-from .focus_pricing import (
+from ...models import CostProfile, PeriodFigures, UsageReport
+from ..cloud import PriceCatalog
+from .charges import IDLE, Charge, charge_part, hours_micro, period_charges
+from .columns import Row
+from .options import ExportOptions, OnSkip, Source, whole_or_skipped
+from .periods import PeriodSelection, report_periods, selected, slices_of
+from .pricing import (
     MICRO,
     PICO,
     CloudPricer,
@@ -56,11 +42,9 @@ from .focus_pricing import (
     scaled,
     unit_price,
 )
+from .text import UNKNOWN_MODEL, build_slug_map, clean_text, guard, model_slug, single_line
 
 ZERO12 = "0.000000000000"
-
-#: Called with the reason when a report cannot be exported; its rows are then left out (not half of them).
-OnSkip = Callable[[InvalidDataError], None]
 
 SERVICE_NAME = "On-Prem AI Inference"
 SERVICE_CATEGORY = "AI and Machine Learning"
@@ -182,7 +166,7 @@ def build_focus_rows(
         )
     else:
         rows = itertools.chain.from_iterable(
-            _whole_or_skipped(
+            whole_or_skipped(
                 lambda r=report, p=profile: _report_rows(  # type: ignore[misc]
                     r, _Report(r, p, options), options, pricer, cloud, slugs, plans
                 ),
@@ -191,15 +175,6 @@ def build_focus_rows(
             for report, profile in sources
         )
     return rows if project is None else map(project, rows)
-
-
-def _whole_or_skipped(rows_of: Callable[[], Iterable[Row]], on_skip: OnSkip) -> list[Row]:
-    """All rows of one report, or none (``on_skip`` hears why): never half a report in a file."""
-    try:
-        return list(rows_of())
-    except InvalidDataError as exc:
-        on_skip(exc)
-        return []
 
 
 def _report_rows(
@@ -406,27 +381,3 @@ def _model_strings(
         f"LLM inference tokens, {shown} in namespace {ns}, ",
         f"GPU time without tokens, {shown} in namespace {ns}, ",
     )
-
-
-def build_legacy_rows(
-    sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions, on_skip: OnSkip | None = None
-) -> Iterator[Row]:
-    """The 44-column ``infercost-v1`` rows (focus.md §4.2); not FOCUS-conformant."""
-    for report, profile in sources:
-        if on_skip is None:
-            yield from _legacy_report(report, profile, catalog, options)
-        else:
-            yield from _whole_or_skipped(
-                lambda r=report, p=profile: _legacy_report(r, p, catalog, options),  # type: ignore[misc]
-                on_skip,
-            )
-
-
-def _legacy_report(
-    report: UsageReport, profile: CostProfile | None, catalog: PriceCatalog | None, options: ExportOptions
-) -> Iterator[Row]:
-    where = f"UsageReport {report.metadata.namespace}/{report.metadata.name}"
-    for figures, is_open in report_periods(report):
-        pieces = slices_of(figures, is_open, f"{where} period {figures.period}")
-        if pieces and any(selected(p, options.selection) for p in pieces):
-            yield from legacy_rows(report, profile, figures, catalog, options)
