@@ -2,20 +2,24 @@
 
 Adapter (file and API I/O); the validation itself is :func:`kubectl_infercost.core.cloud.parse_catalog`.
 Precedence used by the commands (:func:`resolve_catalog`): ``--pricing-file`` if given, else the
-ConfigMap ``infercost-pricing`` (key ``cloud-pricing.yaml``) in the CLI's namespace if it exists and is
-readable, else the catalog bundled with the plugin.
+ConfigMap ``infercost-pricing`` (key ``cloud-pricing.yaml``, or LiteLLM's
+``model_prices_and_context_window.json``) in the CLI's namespace if it exists and is readable, else the
+catalog bundled with the plugin. A file may also be LiteLLM's price map as-is.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .core.cloud import PriceCatalog, parse_catalog
+from .core.cloud import PriceCatalog, is_litellm_map, litellm_document, parse_catalog
 from .errors import ForbiddenError, InvalidDataError, NotFoundError
 
 if TYPE_CHECKING:
@@ -25,9 +29,18 @@ BUNDLED_RESOURCE = "data/cloud-pricing.yaml"
 BUNDLED_SOURCE = "bundled cloud-pricing.yaml"
 CONFIGMAP_NAME = "infercost-pricing"
 CONFIGMAP_KEY = "cloud-pricing.yaml"
+LITELLM_KEY = "model_prices_and_context_window.json"
 
 
-def _parse_yaml(text: str, source: str) -> PriceCatalog:
+def _parse_yaml(text: str, source: str, obtained: date | None = None) -> PriceCatalog:
+    """Our YAML shape, or LiteLLM's price map (JSON), dated ``obtained`` (it carries no date itself)."""
+    if text.lstrip().startswith("{"):
+        try:
+            mapping = json.loads(text, parse_float=Decimal)
+        except ValueError as exc:
+            raise InvalidDataError(f"price catalog {source}: not valid JSON: {exc}") from exc
+        if is_litellm_map(mapping):
+            return parse_catalog(litellm_document(mapping, obtained or datetime.now(UTC).date()), source)
     try:
         doc: Any = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -56,16 +69,25 @@ def load_catalog(path: str | None = None) -> PriceCatalog:
         raise InvalidDataError(f"price catalog {path}: file not found") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidDataError(f"price catalog {path}: cannot read: {exc}") from exc
-    return _parse_yaml(text, str(path))
+    # a LiteLLM map has no dates: it is as recent as the file (the day it was downloaded)
+    modified = datetime.fromtimestamp(file.stat().st_mtime, UTC).date()
+    return _parse_yaml(text, str(path), modified)
 
 
-def catalog_from_configmap(data: Mapping[str, str], *, source: str | None = None) -> PriceCatalog:
-    """The catalog held by ConfigMap ``infercost-pricing`` (its ``data`` map, key ``cloud-pricing.yaml``)."""
+def catalog_from_configmap(
+    data: Mapping[str, str], *, source: str | None = None, created: date | None = None
+) -> PriceCatalog:
+    """The catalog held by ConfigMap ``infercost-pricing``: key ``cloud-pricing.yaml``, or LiteLLM's map.
+
+    A LiteLLM map (key ``model_prices_and_context_window.json``) is dated ``created`` (the ConfigMap's
+    creationTimestamp), as it carries no date of its own.
+    """
     where = source or f"ConfigMap {CONFIGMAP_NAME}"
-    text = data.get(CONFIGMAP_KEY)
-    if text is None:
-        raise InvalidDataError(f"price catalog {where}: no key {CONFIGMAP_KEY!r} in its data")
-    return _parse_yaml(text, f"{where} key {CONFIGMAP_KEY}")
+    for key in (CONFIGMAP_KEY, LITELLM_KEY):
+        text = data.get(key)
+        if text is not None:
+            return _parse_yaml(text, f"{where} key {key}", created)
+    raise InvalidDataError(f"price catalog {where}: no key {CONFIGMAP_KEY!r} (or {LITELLM_KEY!r}) in its data")
 
 
 def resolve_catalog(
@@ -94,5 +116,9 @@ def resolve_catalog(
             if warn is not None:
                 warn(f"cannot read ConfigMap {namespace}/{CONFIGMAP_NAME} (forbidden): using the bundled price catalog")
         if cm is not None:
-            return catalog_from_configmap(cm.get("data") or {}, source=f"ConfigMap {namespace}/{CONFIGMAP_NAME}")
+            stamp = (cm.get("metadata") or {}).get("creationTimestamp")
+            created = datetime.fromisoformat(stamp.replace("Z", "+00:00")).date() if stamp else None
+            return catalog_from_configmap(
+                cm.get("data") or {}, source=f"ConfigMap {namespace}/{CONFIGMAP_NAME}", created=created
+            )
     return load_catalog(None)

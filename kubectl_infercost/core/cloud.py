@@ -167,6 +167,61 @@ def parse_catalog(doc: Mapping[str, Any], source: str) -> PriceCatalog:
     return PriceCatalog(tuple(entries), catalog_date, source)
 
 
+#: LiteLLM's ``model_prices_and_context_window.json`` (github.com/BerriAI/litellm), the community price map.
+LITELLM_SOURCE = "https://github.com/BerriAI/litellm/blob/main/model_prices_and_context_window.json"
+_LITELLM_MODES = (None, "chat", "completion", "responses")
+
+
+def is_litellm_map(doc: Any) -> bool:
+    """A mapping of model name -> {input_cost_per_token, output_cost_per_token, ...} (no ``entries``)."""
+    return (
+        isinstance(doc, Mapping)
+        and "entries" not in doc
+        and any(isinstance(v, Mapping) and "input_cost_per_token" in v for v in doc.values())
+    )
+
+
+def litellm_document(doc: Mapping[str, Any], last_verified: date) -> dict[str, Any]:
+    """LiteLLM's price map as a catalog document of our shape, for :func:`parse_catalog`.
+
+    Text models only (``mode`` chat, completion, responses or unset) with both per-token costs; the
+    provider is ``litellm_provider`` and a ``<provider>/`` prefix of the key is dropped. Costs per
+    token become prices per million exactly (read the JSON with ``parse_float=Decimal``). The first
+    of several keys naming the same (provider, model) wins. The map has no dates: the caller says
+    when it was obtained (``last_verified``).
+    """
+    entries: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for key, spec in doc.items():
+        if not isinstance(spec, Mapping) or key == "sample_spec" or spec.get("mode") not in _LITELLM_MODES:
+            continue
+        inp, out = spec.get("input_cost_per_token"), spec.get("output_cost_per_token")
+        if inp is None or out is None:
+            continue
+        provider = str(spec.get("litellm_provider") or "litellm")
+        model = str(key).removeprefix(f"{provider}/")
+        if (provider.casefold(), model.casefold()) in seen:
+            continue
+        seen.add((provider.casefold(), model.casefold()))
+        entries.append(
+            {
+                "provider": provider,
+                "model": model,
+                "inputPerMillion": _per_million(inp),
+                "outputPerMillion": _per_million(out),
+                "source": LITELLM_SOURCE,
+            }
+        )
+    return {"lastVerified": last_verified.isoformat(), "currency": CURRENCY, "entries": entries}
+
+
+def _per_million(per_token: Any) -> Any:
+    """Cost per token -> per million tokens, exactly; anything not a number is left for parse_catalog."""
+    if isinstance(per_token, bool) or not isinstance(per_token, int | float | Decimal):
+        return per_token
+    return format((Decimal(str(per_token)) * MILLION).normalize(), "f")
+
+
 def _entry_key(entry: PriceEntry) -> tuple[str, str, str]:
     return (entry.provider, entry.model, entry.tier)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import os
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 
 from kubectl_infercost.core.cloud import (
+    LITELLM_SOURCE,
     PriceCatalog,
     break_even_tokens_per_day,
     cheapest,
@@ -217,22 +219,18 @@ def test_catalog_age_days() -> None:
 def test_bundled_catalog_loads_and_validates() -> None:
     cat = load_catalog(None)
     models = {(e.provider, e.model) for e in cat.entries}
-    for expected in [
-        ("openai", "gpt-4o"),
-        ("openai", "gpt-4o-mini"),
-        ("openai", "gpt-4.1"),
-        ("openai", "gpt-4.1-mini"),
-        ("anthropic", "claude-3-5-haiku"),
-        ("anthropic", "claude-sonnet-4"),
-        ("anthropic", "claude-opus-4"),
-        ("google", "gemini-2.0-flash"),
-        ("google", "gemini-2.5-pro"),
-        ("together", "Meta-Llama-3.1-8B-Instruct-Turbo"),
-        ("together", "Meta-Llama-3.1-70B-Instruct-Turbo"),
-    ]:
-        assert expected in models
+    # a budget and a mid model per closed provider, open models on Groq
+    assert models == {
+        ("openai", "gpt-5-mini"), ("openai", "gpt-5"), ("openai", "gpt-4o"), ("openai", "gpt-4o-mini"),
+        ("anthropic", "claude-haiku-4-5"), ("anthropic", "claude-sonnet-4-6"),
+        ("google", "gemini-2.5-flash-lite"), ("google", "gemini-2.5-flash"), ("google", "gemini-2.5-pro"),
+        ("groq", "gpt-oss-120b"), ("groq", "llama-3.3-70b-versatile"),
+    }  # fmt: skip
     gpt4o = next(e for e in cat.entries if e.model == "gpt-4o")
     assert (gpt4o.input_per_million, gpt4o.output_per_million) == (D("2.50"), D("10.00"))
+    # dated by the pages the figures were read from; the catalog's own date is the oldest entry's
+    assert cat.last_verified == date(2026, 3, 21) == min(e.last_verified for e in cat.entries)
+    assert max(e.last_verified for e in cat.entries) == date(2026, 7, 1)
     assert all(e.source.startswith("https://") for e in cat.entries)
     assert cat.source == "bundled cloud-pricing.yaml"
 
@@ -309,3 +307,45 @@ def test_resolve_catalog_precedence(tmp_path: Path) -> None:
     untouched = StubClient(AssertionError("the ConfigMap must not be read when --pricing-file is given"))
     assert resolve_catalog(untouched, "team-a", str(path)).source == str(path)  # type: ignore[arg-type]
     assert untouched.paths == []
+
+
+LITELLM = """{
+  "sample_spec": {"max_tokens": "LEGACY", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
+                  "litellm_provider": "one of https://docs.litellm.ai/docs/providers", "mode": "chat"},
+  "gpt-4o": {"max_tokens": 16384, "input_cost_per_token": 2.5e-06, "output_cost_per_token": 1e-05,
+             "litellm_provider": "openai", "mode": "chat", "supports_vision": true},
+  "openai/gpt-4o": {"input_cost_per_token": 9e-06, "output_cost_per_token": 9e-06,
+                    "litellm_provider": "openai", "mode": "chat"},
+  "groq/llama-3.3-70b-versatile": {"input_cost_per_token": 5.9e-07, "output_cost_per_token": 7.9e-07,
+                                   "litellm_provider": "groq", "mode": "chat"},
+  "text-embedding-3-small": {"input_cost_per_token": 2e-08, "output_cost_per_token": 0.0,
+                             "litellm_provider": "openai", "mode": "embedding"},
+  "dall-e-3": {"litellm_provider": "openai", "mode": "image_generation", "output_cost_per_image": 0.04}
+}
+"""
+
+
+def test_litellm_price_map_as_is(tmp_path: Path) -> None:
+    path = tmp_path / "model_prices_and_context_window.json"
+    path.write_text(LITELLM)
+    os.utime(path, (0, datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()))
+    cat = load_catalog(str(path))
+    prices = {(e.provider, e.model): (e.input_per_million, e.output_per_million) for e in cat.entries}
+    # per token x 1,000,000, exactly: 2.5e-06 -> 2.5, 1e-05 -> 10, 5.9e-07 -> 0.59, 7.9e-07 -> 0.79;
+    # the sample spec, the embedding and the image model are left out; "openai/gpt-4o" repeats gpt-4o
+    assert prices == {
+        ("openai", "gpt-4o"): (D("2.5"), D("10")),
+        ("groq", "llama-3.3-70b-versatile"): (D("0.59"), D("0.79")),
+    }
+    # the map has no dates: it is as recent as the file
+    assert cat.last_verified == date(2026, 11, 30)
+    assert {e.source for e in cat.entries} == {LITELLM_SOURCE}
+    from_cm = catalog_from_configmap({"model_prices_and_context_window.json": LITELLM}, created=date(2026, 10, 1))
+    assert from_cm.last_verified == date(2026, 10, 1) and len(from_cm.entries) == 2
+
+
+def test_litellm_map_with_a_bad_price_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "prices.json"
+    path.write_text('{"m": {"input_cost_per_token": -1e-06, "output_cost_per_token": 0, "litellm_provider": "x"}}')
+    with pytest.raises(InvalidDataError, match=r"entries\[0\] \(x/m\).*inputPerMillion"):
+        load_catalog(str(path))
