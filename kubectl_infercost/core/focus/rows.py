@@ -222,10 +222,7 @@ def _report_rows(
                 if kind == IDLE:
                     if cost <= 0:
                         continue
-                    qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
-                    price = unit_price(cost, qm)
-                    billed, listed = fx12(scaled(cost, 12)), fx12(price * qm)
-                    ps, qs = fx6(price), fx6(qm)
+                    billed, listed, ps, qs = _gpu_hours(cost, hours, per_gpu_rate, figures, where)
                     yield (
                         billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, idle_resource, qs, "GPU Pool", region_id, qs, GPU_HOURS, GPU_HOURS,
@@ -255,10 +252,7 @@ def _report_rows(
                 else:
                     idle_x = ZERO12
                 if not tokens:
-                    qm = hours_micro(cost, hours, per_gpu_rate, figures, where)
-                    price = unit_price(cost, qm)
-                    billed, listed = fx12(scaled(cost, 12)), fx12(price * qm)
-                    ps, qs = fx6(price), fx6(qm)
+                    billed, listed, ps, qs = _gpu_hours(cost, hours, per_gpu_rate, figures, where)
                     yield (
                         billed, billed, listed, listed, cps, cpe, bps, bpe, "USD", SERVICE_NAME, SERVICE_CATEGORY,
                         bill_id, ps, ps, resource_id, qs, "AI Inference Endpoint", region_id, qs, GPU_HOURS,
@@ -349,6 +343,15 @@ def _report_rows(
                     gpu_x, count_x, str(inp), str(out), years_x, rate_x, pue_x,
                     c_prov, c_model, c_cost, c_sav, c_pct, model_x, ur_x, idle_x,
                 )  # fmt: skip
+
+
+def _gpu_hours(
+    cost: Decimal, hours: Decimal | None, per_gpu_rate: Decimal | None, figures: PeriodFigures, where: str
+) -> tuple[str, str, str, str]:
+    """BilledCost, ListCost, ListUnitPrice and PricingQuantity of a charge priced in GPU-hours."""
+    quantity = hours_micro(cost, hours, per_gpu_rate, figures, where)
+    price = unit_price(cost, quantity)
+    return fx12(scaled(cost, 12)), fx12(price * quantity), fx6(price), fx6(quantity)
 
 
 def _model_strings(
