@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from decimal import Decimal
 from pathlib import Path
 
 from kubectl_infercost.kube.client import KubeClient
@@ -60,14 +61,15 @@ def build_world(client: KubeClient, namespace: str, reports: int) -> None:
         client.request("POST", f"{GROUP}/namespaces/{namespace}/usagereports", body=body)
         models = [
             {"model": f"model-{m}", "namespace": namespace, "inputTokens": 1_000_000 + i + m,
-             "outputTokens": 250_000 + m, "estimatedCostUSD": f"{1 + m}.{i % 1000:03d}123"}
+             "outputTokens": 250_000 + m, "estimatedCostUSD": Decimal(f"{1 + m}.{i % 1000:03d}123")}
             for m in range(3)
         ]  # fmt: skip
         status = {
             "period": "2026-11", "periodStart": "2026-11-01T00:00:00Z", "periodEnd": "2026-11-30T12:00:00Z",
             "inputTokens": sum(m["inputTokens"] for m in models),
             "outputTokens": sum(m["outputTokens"] for m in models),
-            "estimatedCostUSD": f"{6 + 3 * (i % 1000) / 1000:.6f}", "gpuHours": "5664", "byModel": models,
+            "estimatedCostUSD": sum((m["estimatedCostUSD"] for m in models), Decimal(0)),
+            "gpuHours": Decimal(5664), "byModel": models,
         }  # fmt: skip
         client.merge_patch(f"{GROUP}/namespaces/{namespace}/usagereports/{name}/status", {"status": status})
     print(f"  world: {reports} UsageReports x 3 models in {time.monotonic() - started:.1f} s", flush=True)
