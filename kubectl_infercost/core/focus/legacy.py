@@ -73,7 +73,9 @@ def legacy_rows(
     ns = report.metadata.namespace or "default"
     name = report.metadata.name
     label = single_line(figures.period or "")
-    cps, cpe = _dt(figures.period_start.replace(microsecond=0)), _dt(figures.period_end.replace(microsecond=0))
+    since = report.status.accounting_since
+    begin = since if since is not None and figures.period_start < since < figures.period_end else figures.period_start
+    cps, cpe = _dt(begin.replace(microsecond=0)), _dt(figures.period_end.replace(microsecond=0))
     bps, bpe = _month(figures.period_start)
     hw = profile.spec.hardware if profile is not None else None
     el = profile.spec.electricity if profile is not None else None
@@ -180,6 +182,6 @@ def _legacy_report(
 ) -> Iterator[Row]:
     where = f"UsageReport {report.metadata.namespace}/{report.metadata.name}"
     for figures, is_open in report_periods(report):
-        pieces = slices_of(figures, is_open, f"{where} period {figures.period}")
+        pieces = slices_of(figures, is_open, f"{where} period {figures.period}", report.status.accounting_since)
         if pieces and any(selected(p, options.selection) for p in pieces):
             yield from legacy_rows(report, profile, figures, catalog, options)

@@ -105,14 +105,19 @@ def report_periods(report: UsageReport) -> list[tuple[PeriodFigures, bool]]:
     return periods
 
 
-def slices_of(figures: PeriodFigures, is_open: bool, where: str) -> list[Slice]:
+def slices_of(figures: PeriodFigures, is_open: bool, where: str, since: datetime | None = None) -> list[Slice]:
     """Cut a period at UTC month starts. A period never accounted (no start/end) gives no slices.
 
-    Start is floored and end ceiled to whole seconds (FOCUS date-times have no fractions).
+    The charge starts when the period did, or later when accounting began inside it (``since``, the
+    report's ``accountingSince``): nothing was measured before. Start is floored and end ceiled to
+    whole seconds (FOCUS date-times have no fractions).
     """
     if figures.period is None or figures.period_start is None or figures.period_end is None:
         return []
-    start, end = _floor_second(figures.period_start), _ceil_second(figures.period_end)
+    begin = figures.period_start
+    if since is not None and begin < since < figures.period_end:
+        begin = since
+    start, end = _floor_second(begin), _ceil_second(figures.period_end)
     if end <= start:
         if figures.estimated_cost_usd or figures.input_tokens or figures.output_tokens:
             raise InvalidDataError(f"{where}: periodEnd is not after periodStart but the period holds usage")

@@ -21,6 +21,7 @@ import itertools
 import json
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from ...models import CostProfile, PeriodFigures, UsageReport
@@ -113,14 +114,19 @@ PlanCache = dict[tuple[object, ...], tuple[str, list[Piece]]]
 
 
 def _plan(
-    figures: PeriodFigures, is_open: bool, selection: PeriodSelection, cache: PlanCache, where: str
+    figures: PeriodFigures,
+    is_open: bool,
+    since: datetime | None,
+    selection: PeriodSelection,
+    cache: PlanCache,
+    where: str,
 ) -> tuple[str, list[Piece]]:
     """(label, selected slices) of a period, formatted once per distinct period."""
-    key = (figures.period, figures.period_start, figures.period_end, is_open)
+    key = (figures.period, figures.period_start, figures.period_end, is_open, since)
     found = cache.get(key)
     if found is not None:
         return found
-    pieces = slices_of(figures, is_open, where)
+    pieces = slices_of(figures, is_open, where, since)
     plan: list[Piece] = []
     before = 0
     for piece in pieces:
@@ -209,9 +215,10 @@ def _report_rows(
     more_clouds = cloud[2:]
     multiplier, divisor = pricer.multiplier, pricer.divisor
     selection = options.selection
+    since = report.status.accounting_since
     for figures, is_open in report_periods(report):
         where = f"{ctx.where} period {figures.period}"
-        label, plan = _plan(figures, is_open, selection, plans, where)
+        label, plan = _plan(figures, is_open, since, selection, plans, where)
         if not plan:
             continue
         charges = period_charges(figures, report_ns, proportional, where)

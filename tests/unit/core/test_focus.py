@@ -405,6 +405,24 @@ def test_period_selection() -> None:
         PeriodSelection(start=apr30, end=apr30)
 
 
+def test_charge_starts_when_accounting_began() -> None:
+    """Accounting began at noon on 04-20, inside the monthly period 2026-04 (which starts 04-01)."""
+    april = dict(APRIL, periodEnd="2026-04-20T18:00:00Z")
+    started = report(april)
+    started.status.accounting_since = datetime(2026, 4, 20, 12, 0, 0, 500000, tzinfo=UTC)
+    token, idle = rows([started])
+    # floored to the second; the end and the billing period are unchanged
+    assert token["ChargePeriodStart"] == idle["ChargePeriodStart"] == "2026-04-20T12:00:00Z"
+    assert token["ChargePeriodEnd"] == "2026-04-20T18:00:00Z"
+    assert token["BillingPeriodStart"] == "2026-04-01T00:00:00Z"
+    legacy = ExportOptions(layout=layout_for(columns="infercost-v1"))
+    first = dict(zip(legacy.layout.names, next(build_rows([(started, None)], None, legacy)), strict=True))
+    assert first["ChargePeriodStart"] == "2026-04-20T12:00:00Z"
+    # accounting that began before the period (an older report) changes nothing
+    started.status.accounting_since = datetime(2026, 3, 5, tzinfo=UTC)
+    assert rows([started])[0]["ChargePeriodStart"] == "2026-04-01T00:00:00Z"
+
+
 def test_monthly_report_with_only_a_current_period_is_exported() -> None:
     """The seeds' ``--period 2026-04`` on the old tool's single current period gives rows."""
     (token, idle) = rows([report(APRIL)], selection=PeriodSelection("2026-04"))
