@@ -71,9 +71,9 @@ def test_reconciler_and_viewer_roles_suffice(
 
     exported = run_cli("export", "focus", "-n", namespace, env=as_viewer)
     assert exported.returncode == 0, exported.stderr
-    # FOCUS rounds the price, not the cost: 8.819178 / 0.8 = 11.0239725 -> 11.023972 (half-even);
-    # BilledCost = 11.023972 x 0.800000 = 8.8191776
-    assert exported.stdout.splitlines()[1].startswith("8.819177600000,8.819177600000,8.819177600000,8.819177600000,")
+    # BilledCost and EffectiveCost are the status's 8.819178; FOCUS rounds the unit price, not the cost:
+    # 8.819178 / 0.8 = 11.0239725 -> 11.023972 (half-even), ListCost = ContractedCost = 11.023972 x 0.8 = 8.8191776
+    assert exported.stdout.splitlines()[1].startswith("8.819178000000,8.819178000000,8.819177600000,8.819177600000,")
     refused = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", env=as_viewer)
     assert refused.returncode == 4
     assert "forbidden" in refused.stderr.lower()
