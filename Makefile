@@ -4,11 +4,12 @@ export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 # The interpreter's scripts directory first: kubectl finds the plugin (kubectl-infercost) there, and the tools.
 export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$(PATH)
 
-.PHONY: help setup test-binaries lint typecheck imports unit integration validator test demo bench clean
+.PHONY: help setup test-binaries krew release lint typecheck imports unit integration validator e2e test demo bench clean
 
 help:
 	@echo "make setup      install the package with its dev tools and build the test binaries"
-	@echo "make test       lint, types, import contracts, unit, integration (real kube-apiserver) and validator tiers"
+	@echo "make test       lint, types, import contracts, unit, integration (real kube-apiserver), validator and e2e tiers"
+	@echo "make release    the binary, the krew archive and krew/infercost.yaml of the package version (docs/releasing.md)"
 	@echo "make demo       a simulated GPU cluster, reconciled and reported"
 	@echo "make bench      benchmarks; results go to BENCHMARKS.md by hand"
 
@@ -20,6 +21,14 @@ setup:
 test-binaries:
 	hack/build-test-binaries >/dev/null
 	hack/build-kube-state-metrics >/dev/null
+
+krew:
+	hack/build-krew >/dev/null
+
+RELEASE_VERSION ?= $(shell $(PYTHON) -c 'import kubectl_infercost as k; print(k.__version__)')
+
+release: krew
+	scripts/release $(RELEASE_VERSION)
 
 lint:
 	ruff check kubectl_infercost tests testenv bench
@@ -39,12 +48,16 @@ integration: test-binaries
 validator:
 	$(PYTHON) -m pytest tests/validator -q
 
-test: setup lint typecheck imports unit integration validator
+# The released archive installed by krew, every command through kubectl's plugin discovery.
+e2e: test-binaries release
+	scripts/with-cluster $(PYTHON) -m pytest tests/e2e -q
+
+test: setup lint typecheck imports unit integration validator e2e
 
 demo: setup
 	scripts/with-cluster scripts/demo
 
-bench: setup
+bench: setup release
 	scripts/with-cluster $(PYTHON) bench/run_all.py
 
 clean:

@@ -6,17 +6,52 @@ failure prints one ``error:`` line (a traceback only with ``--debug``).
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import MutableMapping
 
 import click
 
 from .errors import ExitCode, InferCostError
 
+# Variables PyInstaller's bootloader points at the bundle; it keeps what the user had in ``<NAME>_ORIG``.
+_BOOTLOADER_PATHS = ("LD_LIBRARY_PATH", "LIBPATH", "DYLD_LIBRARY_PATH")
+
+
+def restore_user_environment(environ: MutableMapping[str, str], bundle: str) -> None:
+    """Give child processes (exec credential plugins such as ``aws eks get-token``) the user's environment.
+
+    Without this they would load the bundle's libraries (libssl, libpython) instead of their own, and a
+    child that is itself a PyInstaller program (the AWS CLI v2) would mistake our bundle for its own.
+    """
+    for name in _BOOTLOADER_PATHS:
+        original = environ.pop(f"{name}_ORIG", None)
+        if original is not None:
+            environ[name] = original
+        elif name in environ:
+            kept = [p for p in environ[name].split(os.pathsep) if p and not p.startswith(bundle)]
+            if kept:
+                environ[name] = os.pathsep.join(kept)
+            else:
+                del environ[name]
+    for name in [key for key in environ if key.startswith("_PYI_") or key == "_MEIPASS2"]:
+        del environ[name]
+
 
 def main(argv: list[str] | None = None) -> int:
+    if getattr(sys, "frozen", False):
+        restore_user_environment(os.environ, getattr(sys, "_MEIPASS", sys.prefix))
     from .cli import root
 
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["__complete"]:
+        from .cli.completion import complete_for_kubectl
+
+        return complete_for_kubectl(root, args[1:])
+    if "_KUBECTL_INFERCOST_COMPLETE" in os.environ:
+        from .cli.completion import complete_for_shell
+
+        return complete_for_shell(root)
     debug = "--debug" in args
     try:
         status = root.main(args=args, prog_name="kubectl infercost", standalone_mode=False)
@@ -50,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return int(ExitCode.OK)
     return int(ExitCode.OK)
+
+
+def complete() -> int:
+    """The ``kubectl_complete-infercost`` console script: kubectl's plugin completion of a pip install."""
+    return main(["__complete", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import click
 
 from .board import board
 from .common import global_options
+from .completion import completion
 from .export import export
 from .install import install, uninstall
 from .reconcile import reconcile
@@ -33,3 +34,4 @@ root.add_command(reconcile)
 report.add_command(board)
 root.add_command(report)
 root.add_command(export)
+root.add_command(completion)

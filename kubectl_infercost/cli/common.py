@@ -117,13 +117,26 @@ def _duration_option(_ctx: click.Context, _param: click.Parameter, value: str | 
     return None if value is None else parse_duration(value, "--request-timeout")
 
 
+def _complete_namespaces(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    from .completion import complete_namespaces
+
+    return complete_namespaces(ctx, param, incomplete)
+
+
 _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--kubeconfig",),
         {"metavar": "PATH", "help": "Path to the kubeconfig file (default $KUBECONFIG or ~/.kube/config)."},
     ),
     (("--context",), {"metavar": "NAME", "help": "The kubeconfig context to use."}),
-    (("-n", "--namespace"), {"metavar": "NS", "help": "Namespace scope (default: the context's namespace)."}),
+    (
+        ("-n", "--namespace"),
+        {
+            "metavar": "NS",
+            "help": "Namespace scope (default: the context's namespace).",
+            "shell_complete": _complete_namespaces,
+        },
+    ),
     (("-A", "--all-namespaces"), {"is_flag": True, "default": None, "help": "All namespaces."}),
     (
         ("--request-timeout",),

@@ -18,6 +18,7 @@ import click
 
 from ..errors import InferCostError, InvalidDataError, UsageError
 from .common import GlobalOptions, global_options, global_options_with, pass_options, resolve_namespace
+from .completion import complete_periods
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
@@ -99,6 +100,7 @@ def export() -> None:
     "--period",
     metavar="LABEL",
     callback=_period,
+    shell_complete=complete_periods,
     help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.",
 )
 @_utc_date_option("--from", "start", "Only periods overlapping [from, to) (UTC dates).")

@@ -30,6 +30,8 @@ def test_version_json() -> None:
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["pluginVersion"] == "0.1.0"
+    # a source tree: scripts/build-binary stamps the real commit and date into the binary
+    assert (info["gitCommit"], info["buildDate"], info["frozen"]) == ("unknown", "unknown", "false")
     assert info["python"].startswith("3.")
 
 
