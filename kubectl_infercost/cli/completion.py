@@ -12,6 +12,7 @@ there completes nothing rather than printing into the user's prompt.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from typing import Any
@@ -60,10 +61,11 @@ def _options_of(ctx: click.Context) -> GlobalOptions:
         chain.append(current)
         current = current.parent
     opts = GlobalOptions(request_timeout=_REQUEST_TIMEOUT)
+    names = [f.name for f in dataclasses.fields(GlobalOptions) if f.name not in ("request_timeout", "debug")]
     for each in reversed(chain):
-        for name in ("kubeconfig", "context", "namespace", "all_namespaces"):
+        for name in names:
             value = each.params.get(name)
-            if value is not None:
+            if value is not None and value != ():
                 setattr(opts, name, value)
     return opts
 
@@ -73,9 +75,8 @@ def _list(ctx: click.Context, path_of: Callable[[str | None], str]) -> list[dict
     opts = _options_of(ctx)
     try:
         config = opts.cluster_config()
-        namespace = None if opts.all_namespaces else opts.namespace or config.namespace
-        with opts.client() as client:
-            return list(client.list_items(path_of(namespace)))
+        with opts.client(config=config) as client:
+            return list(client.list_items(path_of(opts.target_namespace(config))))
     except Exception:  # a completion must never print a traceback into the user's shell
         return []
 
