@@ -74,7 +74,8 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, cmd in cases.items():
                 times[name].append(timed(cmd, env))
-    print(f"start-up, median of {args.rounds} interleaved runs ({TAG}, python {sys.version.split()[0]})")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"start-up, median of {args.rounds} interleaved runs ({TAG}, python {sys.version.split()[0]}, load {load})")
     for name, samples in times.items():
         print(f"  {name:<44} median {statistics.median(samples):.3f} s   min {min(samples):.3f} s")
     version = statistics.median(times["kubectl infercost version"])
