@@ -113,3 +113,21 @@ def test_startup_paths_import_no_heavy_module(args: list[str]) -> None:
         check=True,
     )
     assert done.stderr.strip() == "[]"
+
+
+def test_pip_console_script_answers_like_the_archive_helper() -> None:
+    """``kubectl_complete-infercost rep`` (pip's console script) is ``kubectl-infercost __complete rep``."""
+    probe = (
+        "import sys\n"
+        "from kubectl_infercost.__main__ import complete\n"
+        "sys.argv = ['kubectl_complete-infercost', 'rep']\n"
+        "sys.exit(complete())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+    assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["report", ":4"]
