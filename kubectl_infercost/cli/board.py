@@ -14,6 +14,7 @@ import click
 
 from ..errors import InferCostError, UsageError
 from .common import global_options
+from .completion import complete_periods
 from .export import _period, _utc_date_option, compare_to_option, pricing_file_option
 from .report import _contexts, _reports, _scope
 
@@ -35,7 +36,11 @@ def _format(fmt: str | None, out: str) -> str:
 
 @click.command("board")
 @click.option(
-    "--period", metavar="LABEL", callback=_period, help="A day, ISO week or month (2026-04-20, 2026-W17, 2026-04)."
+    "--period",
+    metavar="LABEL",
+    callback=_period,
+    shell_complete=complete_periods,
+    help="A day, ISO week or month (2026-04-20, 2026-W17, 2026-04).",
 )
 @_utc_date_option("--from", "start", "First day of the range (UTC date); with --to.")
 @_utc_date_option("--to", "end", "End of the range, exclusive (UTC date).")

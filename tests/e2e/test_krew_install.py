@@ -136,6 +136,13 @@ def test_reconcile_report_and_export(krew: Krew, kube: KubeClient, tmp_path: Pat
     costs = {r["x_InferModelName"]: D(str(r["BilledCost"])) for r in table}
     assert costs == rows
 
+    # The board report renders its charts with the bundled matplotlib, in both formats.
+    for suffix, magic in (("pdf", b"%PDF-"), ("html", b"<!DOCTYPE html>")):
+        board = tmp_path / f"board.{suffix}"
+        out = plugin("report", "board", "-n", NS, "--period", "2026-04-20", "--out", str(board))
+        assert out.returncode == 0, out.stderr
+        assert board.read_bytes().startswith(magic), board.read_bytes()[:40]
+
 
 def _cobra(answer: str) -> tuple[list[str], str]:
     lines = answer.splitlines()
@@ -149,7 +156,7 @@ def test_kubectl_plugin_completion(krew: Krew) -> None:
     values, directive = _cobra(run("kubectl", "__complete", "infercost", "rep").stdout)
     assert (values, directive) == (["report"], ":4")
     values, _ = _cobra(run("kubectl", "__complete", "infercost", "report", "").stdout)
-    assert values == ["budgets", "compare", "history", "models", "namespaces"]
+    assert values == ["board", "budgets", "compare", "history", "models", "namespaces"]
     values, _ = _cobra(run("kubectl", "__complete", "infercost", "export", "focus", "--fo").stdout)
     assert values == ["--format", "--focus-version"]
     # dynamic: namespaces and period labels from the API server, through the binary

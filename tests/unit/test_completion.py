@@ -102,7 +102,7 @@ def test_startup_paths_import_no_heavy_module(args: list[str]) -> None:
         "import sys\n"
         "from kubectl_infercost.__main__ import main\n"
         f"main({args!r})\n"
-        "heavy = ('pydantic', 'httpx', 'kubernetes', 'pyarrow', 'yaml', 'tabulate')\n"
+        "heavy = ('pydantic', 'httpx', 'kubernetes', 'pyarrow', 'yaml', 'tabulate', 'matplotlib')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     done = subprocess.run(
