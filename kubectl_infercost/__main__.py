@@ -38,9 +38,24 @@ def restore_user_environment(environ: MutableMapping[str, str], bundle: str) -> 
         del environ[name]
 
 
+def matplotlib_cache(environ: MutableMapping[str, str], version: str) -> None:
+    """A frozen binary's matplotlib keeps its font cache per release, where the user's caches live.
+
+    Created by matplotlib only when a command draws (the board report); a per-release folder never
+    holds font paths of another release's bundle.
+    """
+    if "MPLCONFIGDIR" not in environ:
+        home = environ.get("HOME") or os.path.expanduser("~")
+        base = environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+        environ["MPLCONFIGDIR"] = os.path.join(base, "kubectl-infercost", f"matplotlib-{version}")
+
+
 def main(argv: list[str] | None = None) -> int:
     if getattr(sys, "frozen", False):
+        from .buildinfo import VERSION
+
         restore_user_environment(os.environ, getattr(sys, "_MEIPASS", sys.prefix))
+        matplotlib_cache(os.environ, VERSION)
     from .cli import root
 
     args = sys.argv[1:] if argv is None else argv

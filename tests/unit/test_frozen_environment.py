@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kubectl_infercost.__main__ import restore_user_environment
+from kubectl_infercost.__main__ import matplotlib_cache, restore_user_environment
 
 BUNDLE = "/tmp/_MEIabc123"
 
@@ -29,3 +29,15 @@ def test_bootloader_variables_do_not_reach_a_child_pyinstaller_program() -> None
     env = {"_PYI_APPLICATION_HOME_DIR": BUNDLE, "_PYI_PARENT_PROCESS_LEVEL": "1", "_MEIPASS2": BUNDLE, "PATH": "/bin"}
     restore_user_environment(env, BUNDLE)
     assert env == {"PATH": "/bin"}
+
+
+def test_matplotlib_cache_per_release_under_the_users_cache() -> None:
+    env = {"HOME": "/home/ana"}
+    matplotlib_cache(env, "0.1.0")
+    assert env["MPLCONFIGDIR"] == "/home/ana/.cache/kubectl-infercost/matplotlib-0.1.0"
+    xdg = {"XDG_CACHE_HOME": "/var/cache/ana"}
+    matplotlib_cache(xdg, "0.2.0")
+    assert xdg["MPLCONFIGDIR"] == "/var/cache/ana/kubectl-infercost/matplotlib-0.2.0"
+    chosen = {"MPLCONFIGDIR": "/srv/mpl", "HOME": "/home/ana"}
+    matplotlib_cache(chosen, "0.1.0")
+    assert chosen["MPLCONFIGDIR"] == "/srv/mpl"
