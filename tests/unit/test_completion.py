@@ -94,6 +94,16 @@ def test_period_labels_newest_first_with_their_months() -> None:
     assert period_labels(reports) == ["2026-W18", "2026-05-02", "2026-05-01", "2026-05", "2026-04-30", "2026-04"]
 
 
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter on the source tree."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        check=True,
+    )
+
 
 @pytest.mark.parametrize("args", [["version"], ["--help"], ["report", "--help"], ["__complete", "rep"]])
 def test_startup_paths_import_no_heavy_module(args: list[str]) -> None:
@@ -105,13 +115,7 @@ def test_startup_paths_import_no_heavy_module(args: list[str]) -> None:
         "heavy = ('pydantic', 'httpx', 'kubernetes', 'pyarrow', 'yaml', 'tabulate', 'matplotlib')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
-        check=True,
-    )
+    done = python(probe)
     assert done.stderr.strip() == "[]"
 
 
@@ -123,11 +127,5 @@ def test_pip_console_script_answers_like_the_archive_helper() -> None:
         "sys.argv = ['kubectl_complete-infercost', 'rep']\n"
         "sys.exit(complete())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
-        check=True,
-    )
+    done = python(probe)
     assert [line.split("\t")[0] for line in done.stdout.splitlines()] == ["report", ":4"]
