@@ -125,10 +125,14 @@ def test_reconcile_report_and_export(krew: Krew, kube: KubeClient, tmp_path: Pat
     focus = plugin("export", "focus", "-n", NS)
     assert focus.returncode == 0, focus.stderr
     assert focus.stdout == source_tree("export", "focus", "-n", NS).stdout
-    # FOCUS prices per 1M tokens at 6 dp, cost = price x quantity (docs/export-focus.md): A 7.055342 / 0.8 =
-    # 8.8191775 -> 8.819178 x 0.8 = 7.0553424; B 1.763836 / 0.2 = 8.81918 -> 8.819180 x 0.2 = 1.763836.
-    rows = {r["x_InferModelName"]: D(r["BilledCost"]) for r in csv.DictReader(io.StringIO(focus.stdout))}
-    assert rows == {"llama-3-8b": D("7.0553424"), "qwen2.5-7b": D("1.763836")}
+    # BilledCost is the attributed cost; ListCost = the 6-dp price per 1M tokens x quantity
+    # (docs/export-focus.md): A 7.055342 / 0.8 = 8.8191775 -> 8.819178 x 0.8 = 7.0553424.
+    focus_rows = list(csv.DictReader(io.StringIO(focus.stdout)))
+    rows = {r["x_InferModelName"]: D(r["BilledCost"]) for r in focus_rows}
+    assert rows == {"llama-3-8b": D("7.055342"), "qwen2.5-7b": D("1.763836")}
+    assert sum(rows.values()) == D("8.819178")
+    list_costs = {r["x_InferModelName"]: D(r["ListCost"]) for r in focus_rows}
+    assert list_costs["llama-3-8b"] == D("7.0553424")
     parquet = tmp_path / "focus.parquet"
     out = plugin("export", "focus", "-n", NS, "--format", "parquet", "--out", str(parquet))
     assert out.returncode == 0, out.stderr
