@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .budgets import BudgetPass, reconcile_budgets
-from .core.accounting import PodObservation
+from .core.accounting import PodObservation, TokenCounter
 from .core.cloud import PriceCatalog
 from .core.conditions import set_condition
 from .core.cost import GpuEnergy
@@ -131,7 +131,9 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
             )
             continue
         observations, failures = _observe_pods(scope, scraped, outcomes[ref])
-        _write_report(client, obj, ur, profiles[ref][1], observations, outcomes[ref].gpus, failures, opts, summary)
+        _write_report(
+            client, obj, ur, profiles[ref][1], observations, outcomes[ref].gpus, failures, view.pod_uids, opts, summary
+        )
     summary.profiles, summary.reports = len(profiles), len(reports)
     # §3 step 4, from the reports as just written
     reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
@@ -186,10 +188,11 @@ def _observe_pods(
     failures: list[str] = []
     for pod in scope:
         result = scraped[pod.endpoint]
-        series = None
+        series: dict[str, TokenCounter] | None = None
         if result.ok and result.text is not None:
             try:
-                series = extract_tokens(result.text, pod.backend, default_model=pod.model).series
+                counters = extract_tokens(result.text, pod.backend, default_model=pod.model).counters
+                series = {k: TokenCounter(c.model, c.input, c.output) for k, c in counters.items()}
             except MetricsParseError as exc:
                 failures.append(f"{pod.namespace}/{pod.name}: {exc}")
         else:
@@ -227,12 +230,13 @@ def _write_report(
     pods: list[PodObservation],
     gpus: list[GpuEnergy],
     failures: list[str],
+    existing_pods: frozenset[str],
     opts: PassOptions,
     summary: PassSummary,
 ) -> None:
     for _ in range(MAX_WRITE_ATTEMPTS):
         try:
-            outcome = advance(ur.spec, ur.status, profile.spec, opts.now, pods, gpus, opts.catalog)
+            outcome = advance(ur.spec, ur.status, profile.spec, opts.now, pods, gpus, opts.catalog, existing_pods)
         except InferCostError as exc:
             summary.problems.append(f"UsageReport {_key(obj)}: {exc}")
             if isinstance(exc, CheckpointAheadError):

@@ -1,18 +1,31 @@
 """Token deltas between a report's own checkpoints (§6): restart-safe and exact.
 
-A counter that went down for the same pod UID restarted: its whole current value is new.
+A counter's identity is its series (pod UID + the series' own labels), never the pod's
+model label: relabelling a pod only changes where future deltas are attributed.
+A counter that went down for the same series restarted: its whole current value is new.
 A pod UID not in the checkpoint counts from zero if it started after the checkpoint,
-otherwise it is only baselined. A pod whose scrape failed keeps its old checkpoint
-entry, so nothing is lost when it answers again. Gone pods drop out.
+otherwise it is only baselined. A series missing from a successful scrape, a pod whose
+scrape failed and a pod that exists but is not Running all keep their checkpoint
+entries, so their tokens arrive when they answer again. Only a pod whose UID is gone
+leaves the checkpoint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..models import Checkpoint, PodCheckpoint, SeriesCheckpoint
+
+
+@dataclass(frozen=True)
+class TokenCounter:
+    """One series' cumulative tokens; ``model`` is its own model_name label, if it has one."""
+
+    model: str | None
+    input: int
+    output: int
 
 
 @dataclass(frozen=True)
@@ -25,7 +38,10 @@ class PodObservation:
     model: str  # the pod's model label: tokens of unlabelled series and cost of idle GPUs go here
     started: datetime | None
     gpus: int  # GPUs it holds: DCGM pod mapping, else its nvidia.com/gpu limit
-    series: Mapping[str, tuple[int, int]] | None  # model -> (input, output); None when the scrape failed
+    series: Mapping[str, TokenCounter] | None  # series identity -> counter; None when the scrape failed
+
+    def model_of(self, counter: TokenCounter) -> str:
+        return counter.model or self.model
 
 
 @dataclass
@@ -36,6 +52,17 @@ class PodDelta:
 
 def _previous(checkpoint: Checkpoint | None) -> dict[str, PodCheckpoint]:
     return {p.uid: p for p in checkpoint.pods} if checkpoint else {}
+
+
+def _growth(current: tuple[int, int], previous: tuple[int, int]) -> tuple[int, int]:
+    """Per counter: the increase, or the whole current value after a restart (it went down)."""
+    return tuple(c - p if c >= p else c for c, p in zip(current, previous, strict=True))  # type: ignore[return-value]
+
+
+def _add(tokens: dict[str, tuple[int, int]], model: str, delta: tuple[int, int]) -> None:
+    if delta[0] or delta[1]:
+        old = tokens.get(model, (0, 0))
+        tokens[model] = (old[0] + delta[0], old[1] + delta[1])
 
 
 def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[PodDelta]:
@@ -49,27 +76,56 @@ def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[Pod
         old = before.get(pod.uid)
         if old is None and not (pod.started is not None and pod.started > checkpoint.time):
             continue  # existed before the checkpoint but unseen: baseline only
-        old_series = {s.model: (s.in_, s.out) for s in old.series} if old else {}
-        for model, (cur_in, cur_out) in pod.series.items():
-            prev_in, prev_out = old_series.get(model, (0, 0))
-            d_in = cur_in - prev_in if cur_in >= prev_in else cur_in
-            d_out = cur_out - prev_out if cur_out >= prev_out else cur_out
-            if d_in or d_out:
-                delta.tokens[model] = (d_in, d_out)
+        if old is not None and any(s.labels is None for s in old.series):
+            _legacy_deltas(delta, old)
+            continue
+        old_series = {s.labels: (s.in_, s.out) for s in old.series} if old else {}
+        for identity, counter in pod.series.items():
+            previous = old_series.get(identity, (0, 0))  # a new series started from zero
+            _add(delta.tokens, pod.model_of(counter), _growth((counter.input, counter.output), previous))
     return deltas
 
 
-def next_pod_checkpoints(checkpoint: Checkpoint | None, pods: list[PodObservation]) -> list[PodCheckpoint]:
-    """Current counters of answered pods; the old entry of pods whose scrape failed."""
+def _legacy_deltas(delta: PodDelta, old: PodCheckpoint) -> None:
+    """A checkpoint written before series identities: compare per-model sums once."""
+    assert delta.pod.series is not None
+    current: dict[str, tuple[int, int]] = {}
+    for counter in delta.pod.series.values():
+        _add(current, delta.pod.model_of(counter), (counter.input, counter.output))
+    old_sums = {s.model: (s.in_, s.out) for s in old.series}
+    for model, value in current.items():
+        _add(delta.tokens, model, _growth(value, old_sums.get(model, (0, 0))))
+
+
+def next_pod_checkpoints(
+    checkpoint: Checkpoint | None, pods: list[PodObservation], existing: Collection[str] | None = None
+) -> list[PodCheckpoint]:
+    """The checkpoint's pods after this pass.
+
+    Answered pods: their current series, plus the kept entries of series this scrape left out.
+    Pods whose scrape failed, and pods in ``existing`` (UIDs still listed by the API server)
+    that were not observed: their old entries. Every other UID is gone and drops out.
+    """
     before = _previous(checkpoint)
+    observed = {p.uid for p in pods}
+    alive = observed | set(existing or ())
     out: list[PodCheckpoint] = []
-    for pod in sorted(pods, key=lambda p: (p.namespace, p.name, p.uid)):
+    for pod in pods:
+        old = before.get(pod.uid)
         if pod.series is not None:
-            series = [SeriesCheckpoint(model=m, in_=i, out=o) for m, (i, o) in sorted(pod.series.items())]
-            out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=series))
-        elif pod.uid in before:
-            out.append(before[pod.uid])
+            series = {
+                identity: SeriesCheckpoint(model=pod.model_of(c), labels=identity, in_=c.input, out=c.output)
+                for identity, c in pod.series.items()
+            }
+            for kept in old.series if old else []:
+                if kept.labels is not None and kept.labels not in series:
+                    series[kept.labels] = kept
+            ordered = [series[k] for k in sorted(series)]
+            out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=ordered))
+        elif old is not None:
+            out.append(old)
         elif checkpoint is not None and pod.started is not None and pod.started > checkpoint.time:
             # Started after the checkpoint but not yet answered: an empty entry keeps all its tokens new.
             out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=[]))
-    return out
+    out += [p for uid, p in before.items() if uid not in observed and uid in alive]
+    return sorted(out, key=lambda p: (p.namespace, p.name, p.uid))

@@ -6,6 +6,7 @@ and the totals are sums of the rounded parts, so the invariants of §7 hold exac
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -60,8 +61,13 @@ def advance(
     pods: list[PodObservation],
     gpus: list[GpuEnergy],
     catalog: PriceCatalog | None,
+    existing_pods: Collection[str] | None = None,
 ) -> PassOutcome:
-    """The report's next status as of ``now`` (does not modify ``status``)."""
+    """The report's next status as of ``now`` (does not modify ``status``).
+
+    ``existing_pods``: UIDs of every pod the API server still lists (any phase); checkpoint
+    entries of those pods are kept even when they were not observed in this pass.
+    """
     new = status.model_copy(deep=True)
     checkpoint = status.checkpoint
     if checkpoint is None:
@@ -96,7 +102,9 @@ def advance(
             new.estimated = True
     new.period_end = now
     new.history = new.history[: spec.history_limit]
-    new.checkpoint = Checkpoint(time=now, pods=next_pod_checkpoints(checkpoint, pods), gpus=_gpu_checkpoints(gpus))
+    new.checkpoint = Checkpoint(
+        time=now, pods=next_pod_checkpoints(checkpoint, pods, existing_pods), gpus=_gpu_checkpoints(gpus)
+    )
     _refresh(new, catalog)
     outcome.accrued_usd = _grand_total(new) - before_total
     outcome.tokens = sum(s.input_tokens + s.output_tokens for s in alloc.shares.values())

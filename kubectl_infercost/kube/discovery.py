@@ -49,14 +49,19 @@ class ExporterPod:
 @dataclass
 class ClusterView:
     nodes: list[JSON]
-    pods: list[JSON]
+    pods: list[JSON]  # Running, with a pod IP: the ones that can be scraped
+    pod_uids: frozenset[str] = frozenset()  # every pod that exists, in any phase
 
 
 def observe(client: KubeClient) -> ClusterView:
-    """One LIST of nodes and one of running pods, shared by every profile and report of the pass."""
+    """One LIST of nodes and one of pods (any phase), shared by every profile and report of the pass.
+
+    Pods that exist but are not Running keep their checkpoint entries, so every UID is kept.
+    """
     nodes = client.list_items(NODES.collection(), what="list nodes")
-    pods = client.list_items(PODS.collection(), field_selector="status.phase=Running", what="list pods")
-    return ClusterView(nodes, [p for p in pods if (p.get("status") or {}).get("podIP")])
+    pods = client.list_items(PODS.collection(), what="list pods")
+    running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running" and p["status"].get("podIP")]
+    return ClusterView(nodes, running, frozenset(p["metadata"]["uid"] for p in pods))
 
 
 def matches(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:

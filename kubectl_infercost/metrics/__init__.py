@@ -3,10 +3,12 @@
 from kubectl_infercost.metrics.extract import (
     BACKENDS,
     GpuReading,
+    SeriesCounter,
     TokenScrape,
     detect_backend,
     extract_gpus,
     extract_tokens,
+    series_identity,
 )
 from kubectl_infercost.metrics.textparse import (
     MetricsParseError,
@@ -23,6 +25,7 @@ __all__ = [
     "GpuReading",
     "MetricsParseError",
     "Sample",
+    "SeriesCounter",
     "TokenScrape",
     "decimal_value",
     "detect_backend",
@@ -31,5 +34,6 @@ __all__ = [
     "first_line_prefix",
     "parse_samples",
     "round_count",
+    "series_identity",
     "token_count",
 ]

@@ -23,10 +23,12 @@ from kubectl_infercost.metrics.textparse import (
 __all__ = [
     "BACKENDS",
     "GpuReading",
+    "SeriesCounter",
     "TokenScrape",
     "detect_backend",
     "extract_gpus",
     "extract_tokens",
+    "series_identity",
 ]
 
 BACKENDS: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "tgi", "triton", "nim")
@@ -65,11 +67,31 @@ _HOST_LABELS = ("Hostname", "hostname")
 
 
 @dataclass(frozen=True, slots=True)
+class SeriesCounter:
+    """One series' cumulative (input, output) tokens; ``model`` is its model_name label, if any."""
+
+    model: str | None
+    input: int
+    output: int
+
+
+@dataclass(frozen=True, slots=True)
 class TokenScrape:
-    """Cumulative token counters of one scrape: ``series[model] = (input, output)``."""
+    """Cumulative token counters of one scrape, keyed by series identity (its own labels, canonical)."""
 
     backend: str
-    series: Mapping[str, tuple[int, int]]
+    counters: Mapping[str, SeriesCounter]
+    default_model: str
+
+    @property
+    def series(self) -> dict[str, tuple[int, int]]:
+        """Sums per model (unlabelled series count for ``default_model``)."""
+        sums: dict[str, tuple[int, int]] = {}
+        for c in self.counters.values():
+            model = c.model or self.default_model
+            i, o = sums.get(model, (0, 0))
+            sums[model] = (i + c.input, o + c.output)
+        return sums
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +138,32 @@ def detect_backend(source: str | Iterable[Sample]) -> str | None:
     return None
 
 
-def _sum_tokens(text: str, names: tuple[str, str], default_model: str) -> dict[str, tuple[int, int]] | None:
-    """Sum each model's counters over every other label (engine, tp_rank, ...)."""
+def series_identity(labels: Mapping[str, str]) -> str:
+    """A series' identity across scrapes: its labels in canonical order (``""`` when it has none)."""
+    return ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+
+
+def _counters(text: str, names: tuple[str, str]) -> dict[str, SeriesCounter] | None:
+    """Each series' counters, keyed by its own labels; a series listed twice rejects the scrape."""
     samples = parse_samples(text, names)
     if not samples:
         return None
     input_name = names[0]
-    totals: dict[str, list[Decimal]] = {}
+    values: dict[str, list[Decimal | None]] = {}
+    models: dict[str, str | None] = {}
     for sample in samples:
-        model = sample.labels.get(_MODEL_LABEL) or default_model
-        pair = totals.setdefault(model, [Decimal(0), Decimal(0)])
-        pair[0 if sample.name == input_name else 1] += decimal_value(sample, "token count")
-    return {model: (round_count(i), round_count(o)) for model, (i, o) in totals.items()}
+        identity = series_identity(sample.labels)
+        pair = values.setdefault(identity, [None, None])
+        slot = 0 if sample.name == input_name else 1
+        if pair[slot] is not None:
+            # Prometheus rejects such a scrape too: which of the two values would be the counter?
+            raise MetricsParseError(f"duplicate series {sample.name}{{{identity}}}: the scrape is rejected")
+        pair[slot] = decimal_value(sample, "token count")
+        models[identity] = sample.labels.get(_MODEL_LABEL) or None
+    return {
+        identity: SeriesCounter(models[identity], round_count(i or Decimal(0)), round_count(o or Decimal(0)))
+        for identity, (i, o) in values.items()
+    }
 
 
 def extract_tokens(text: str, backend: str = "auto", *, default_model: str) -> TokenScrape:
@@ -150,16 +186,16 @@ def extract_tokens(text: str, backend: str = "auto", *, default_model: str) -> T
         raise MetricsParseError(f"unknown backend {backend!r}; expected auto or one of {', '.join(BACKENDS)}")
 
     if backend == "triton":
-        series = _sum_tokens(text, _TOKEN_NAMES["vllm"], default_model)
-        if series is None:
-            series = _sum_tokens(text, _TRTLLM_NAMES, default_model)
-        return TokenScrape(backend, series or {})
+        counters = _counters(text, _TOKEN_NAMES["vllm"])
+        if counters is None:
+            counters = _counters(text, _TRTLLM_NAMES)
+        return TokenScrape(backend, counters or {}, default_model)
 
     names = _TOKEN_NAMES[backend]
-    series = _sum_tokens(text, names, default_model)
-    if series is None:
+    counters = _counters(text, names)
+    if counters is None:
         raise MetricsParseError(f"{backend} scrape has no token counters ({names[0]}, {names[1]})")
-    return TokenScrape(backend, series)
+    return TokenScrape(backend, counters, default_model)
 
 
 def _first(labels: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
@@ -204,11 +240,17 @@ def extract_gpus(text: str) -> list[GpuReading]:
     if not samples:
         raise MetricsParseError("no dcgm-exporter metrics (DCGM_FI_*) found in scrape")
     gpus: dict[str, _Gpu] = {}
+    seen: set[tuple[str, str]] = set()
     for sample in samples:
         labels = sample.labels
         uuid = labels.get("UUID")
         if not uuid:
             continue
+        if sample.name in (_DCGM_POWER, _DCGM_ENERGY):
+            key = (sample.name, series_identity(labels))
+            if key in seen:
+                raise MetricsParseError(f"duplicate series {sample.name}{{{key[1]}}}: the scrape is rejected")
+            seen.add(key)
         gpu = gpus.get(uuid)
         if gpu is None:
             gpu = gpus[uuid] = _Gpu(labels)

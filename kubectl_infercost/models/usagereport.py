@@ -71,7 +71,8 @@ class PeriodFigures(KubeModel):
 
 
 class SeriesCheckpoint(KubeModel):
-    model: str
+    model: str  # where its tokens were last attributed (for people; identity is ``labels``)
+    labels: str | None = None  # the series' own labels, canonical; None in checkpoints of older versions
     in_: int = Field(alias="in", ge=0)
     out: int = Field(ge=0)
 

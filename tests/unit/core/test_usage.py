@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from kubectl_infercost.core.accounting import PodObservation
+from kubectl_infercost.core.accounting import PodObservation, TokenCounter
 from kubectl_infercost.core.cost import GpuEnergy
 from kubectl_infercost.core.usage import advance
 from kubectl_infercost.errors import InvalidDataError
@@ -38,7 +38,7 @@ def spec(**extra: object) -> UsageReportSpec:
 def pod(
     uid: str, ns: str, model: str, tokens: tuple[int, int] | None, gpus: int = 0, started: datetime | None = None
 ) -> PodObservation:
-    series = None if tokens is None else {model: tokens}
+    series = None if tokens is None else {f'model_name="{model}"': TokenCounter(model, *tokens)}
     return PodObservation(uid, ns, f"pod-{uid}", model, started or T0 - timedelta(days=1), gpus, series)
 
 

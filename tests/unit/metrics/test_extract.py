@@ -8,6 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from kubectl_infercost.metrics import (
     GpuReading,
     MetricsParseError,
+    SeriesCounter,
     TokenScrape,
     detect_backend,
     extract_gpus,
@@ -17,6 +18,11 @@ from kubectl_infercost.metrics import (
 from tests.conftest import DCGM_H100, DCGM_L4, LLAMACPP, SGLANG, VLLM, metrics_text
 
 H100 = "NVIDIA H100 80GB HBM3"
+
+
+def sums(scrape: TokenScrape) -> tuple[str, dict[str, tuple[int, int]]]:
+    """The backend and the per-model sums (what attribution sees)."""
+    return scrape.backend, scrape.series
 
 
 # --- detection ------------------------------------------------------------------------------
@@ -65,7 +71,7 @@ def test_detect_from_samples() -> None:
 def test_vllm_fixture_tokens() -> None:
     # vllm:prompt_tokens_total{engine="0",model_name="Qwen/Qwen2.5-0.5B-Instruct"} 0.0 (same for generation)
     scrape = extract_tokens(metrics_text(VLLM), default_model="pod-model")
-    assert scrape == TokenScrape("vllm", {"Qwen/Qwen2.5-0.5B-Instruct": (0, 0)})
+    assert sums(scrape) == ("vllm", {"Qwen/Qwen2.5-0.5B-Instruct": (0, 0)})
     assert extract_tokens(metrics_text(VLLM), "vllm", default_model="pod-model") == scrape
 
 
@@ -132,7 +138,7 @@ def test_vllm_v1_sums_engines_and_ignores_created() -> None:
         'vllm:generation_tokens_created{engine="1",model_name="llama"} 1.774011461e+09\n'
         'vllm:prompt_tokens_cached_total{engine="0",model_name="llama"} 999.0\n'
     )
-    assert extract_tokens(text, default_model="x") == TokenScrape("vllm", {"llama": (1234, 57)})
+    assert sums(extract_tokens(text, default_model="x")) == ("vllm", {"llama": (1234, 57)})
 
 
 def test_vllm_v0_model_name_only_several_models() -> None:
@@ -157,6 +163,44 @@ def test_only_one_family_present_counts_zero_for_the_other() -> None:
     assert extract_tokens(text, default_model="x").series == {"m": (5, 0)}
 
 
+def test_each_series_is_keyed_by_its_own_labels() -> None:
+    text = (
+        'vllm:prompt_tokens_total{engine="0",model_name="llama"} 1000.0\n'
+        'vllm:prompt_tokens_total{engine="1",model_name="llama"} 234.0\n'
+        'vllm:generation_tokens_total{engine="0",model_name="llama"} 50.0\n'
+        'vllm:generation_tokens_total{engine="1",model_name="llama"} 7.0\n'
+    )
+    assert extract_tokens(text, default_model="x").counters == {
+        'engine="0",model_name="llama"': SeriesCounter("llama", 1000, 50),
+        'engine="1",model_name="llama"': SeriesCounter("llama", 234, 7),
+    }
+
+
+def test_unlabelled_series_has_no_model_of_its_own() -> None:
+    scrape = extract_tokens(LLAMACPP_FULL, default_model="llama-3.2-1b")
+    assert scrape.counters == {"": SeriesCounter(None, 4096, 512)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'vllm:prompt_tokens_total{model_name="m"} 1\nvllm:prompt_tokens_total{model_name="m"} 1\n'
+        'vllm:generation_tokens_total{model_name="m"} 1\n',
+        # the same labels in another order are the same series
+        'vllm:prompt_tokens_total{a="1",model_name="m"} 1\nvllm:prompt_tokens_total{model_name="m",a="1"} 2\n',
+    ],
+)
+def test_duplicate_series_rejects_the_scrape(text: str) -> None:
+    with pytest.raises(MetricsParseError, match=r"duplicate series vllm:prompt_tokens_total\{.*model_name=\"m\"\}"):
+        extract_tokens(text, default_model="x")
+
+
+def test_duplicate_dcgm_series_rejects_the_scrape() -> None:
+    line = 'DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-a"} 300\n'
+    with pytest.raises(MetricsParseError, match="duplicate series DCGM_FI_DEV_POWER_USAGE"):
+        extract_gpus(line + line)
+
+
 def test_sglang_sums_ranks() -> None:
     text = (
         'sglang:prompt_tokens_total{model_name="qwen",tp_rank="0",dp_rank="0",priority="0"} 100.0\n'
@@ -166,7 +210,7 @@ def test_sglang_sums_ranks() -> None:
         'sglang:cached_tokens_total{model_name="qwen",cache_source="device"} 500.0\n'
         'sglang:token_usage{model_name="qwen",tp_rank="0"} 0.3\n'
     )
-    assert extract_tokens(text, default_model="x") == TokenScrape("sglang", {"qwen": (300, 70)})
+    assert sums(extract_tokens(text, default_model="x")) == ("sglang", {"qwen": (300, 70)})
 
 
 LLAMACPP_FULL = """\
@@ -193,7 +237,7 @@ llamacpp:requests_processing 1
 
 def test_llamacpp_full_counters_go_to_default_model() -> None:
     scrape = extract_tokens(LLAMACPP_FULL, default_model="llama-3.2-1b")
-    assert scrape == TokenScrape("llamacpp", {"llama-3.2-1b": (4096, 512)})
+    assert sums(scrape) == ("llamacpp", {"llama-3.2-1b": (4096, 512)})
 
 
 TGI = """\
@@ -214,7 +258,7 @@ tgi_queue_size 0
 
 
 def test_tgi_uses_histogram_sums() -> None:
-    assert extract_tokens(TGI, default_model="mistral-7b") == TokenScrape("tgi", {"mistral-7b": (12345, 678)})
+    assert sums(extract_tokens(TGI, default_model="mistral-7b")) == ("tgi", {"mistral-7b": (12345, 678)})
 
 
 def test_triton_with_vllm_backend() -> None:
@@ -223,7 +267,7 @@ def test_triton_with_vllm_backend() -> None:
         'vllm:prompt_tokens_total{model="vllm_model",version="1"} 40\n'
         'vllm:generation_tokens_total{model="vllm_model",version="1"} 80\n'
     )
-    assert extract_tokens(text, default_model="llama") == TokenScrape("triton", {"llama": (40, 80)})
+    assert sums(extract_tokens(text, default_model="llama")) == ("triton", {"llama": (40, 80)})
 
 
 def test_triton_with_tensorrt_llm_backend() -> None:
@@ -235,12 +279,12 @@ def test_triton_with_tensorrt_llm_backend() -> None:
         'nv_llm_output_token_len_sum{model="tensorrt_llm",response_metric_type="total_output_tokens",'
         'version="1"} 90\n'
     )
-    assert extract_tokens(text, default_model="llama") == TokenScrape("triton", {"llama": (150, 90)})
+    assert sums(extract_tokens(text, default_model="llama")) == ("triton", {"llama": (150, 90)})
 
 
 def test_triton_without_llm_tokens_has_no_series() -> None:
     text = 'nv_inference_request_success{model="resnet",version="1"} 2\nnv_gpu_power_usage{gpu_uuid="GPU-1"} 70\n'
-    assert extract_tokens(text, default_model="x") == TokenScrape("triton", {})
+    assert sums(extract_tokens(text, default_model="x")) == ("triton", {})
 
 
 def test_nim_unprefixed_counters() -> None:
@@ -251,7 +295,7 @@ def test_nim_unprefixed_counters() -> None:
         'gpu_cache_usage_perc{model_name="meta/llama-3.1-8b-instruct"} 0.1\n'
     )
     scrape = extract_tokens(text, default_model="x")
-    assert scrape == TokenScrape("nim", {"meta/llama-3.1-8b-instruct": (321, 123)})
+    assert sums(scrape) == ("nim", {"meta/llama-3.1-8b-instruct": (321, 123)})
 
 
 # --- dcgm-exporter --------------------------------------------------------------------------
