@@ -100,6 +100,7 @@ def reconcile(
                     scrape_timeout=timeout,
                     max_bytes=max_scrape_bytes,
                     dry_run=dry_run,
+                    replay=now_text is not None,
                 )
                 summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
             except (ApiError, ConfigError) as exc:
@@ -168,3 +169,13 @@ def _print_summary(summary: PassSummary, now: datetime, dry_run: bool) -> None:
     )
     for failure in summary.failed_endpoints:
         click.echo(f"  failed: {failure}")
+    for line in summary.not_ready:
+        click.echo(f"  not ready: {line}")
+    if summary.reports or summary.namespace is None:
+        return
+    here = f"no UsageReports in namespace {summary.namespace}"
+    if summary.elsewhere:
+        where = ", ".join(f"{ns} ({n})" for ns, n in sorted(summary.elsewhere.items()))
+        click.echo(f"{here}; UsageReports are in: {where} (use -n NAMESPACE or -A)")
+    else:
+        click.echo(f"{here} (none found elsewhere either: create one, see samples/)")

@@ -66,3 +66,51 @@ def profile_status(
         last_updated=now,
         conditions=conditions,
     )
+
+
+ProfileKey = tuple[str, str]  # (namespace, name)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A profile that selects nodes: who it is, when it was created, which nodes its nodeSelector matches."""
+
+    key: ProfileKey
+    created: datetime | None
+    nodes: list[str]
+
+
+@dataclass
+class NodeAssignment:
+    nodes: dict[ProfileKey, list[str]]  # the nodes each profile accounts
+    shared: dict[ProfileKey, list[tuple[str, ProfileKey, ProfileKey]]]  # (node, other profile, the one accounting)
+
+
+def assign_nodes(claims: list[Claim]) -> NodeAssignment:
+    """Each node is accounted by one profile only: the oldest (creationTimestamp, then namespace/name).
+
+    Profiles selecting the same node each learn the other's name, so the overlap can be fixed.
+    """
+    order = sorted(claims, key=lambda c: (c.created.timestamp() if c.created else float("inf"), c.key))
+    owner: dict[str, ProfileKey] = {}
+    result = NodeAssignment({c.key: [] for c in claims}, {c.key: [] for c in claims})
+    for claim in order:
+        for node in claim.nodes:
+            first = owner.setdefault(node, claim.key)
+            if first == claim.key:
+                result.nodes[claim.key].append(node)
+            else:
+                result.shared[claim.key].append((node, first, first))
+                result.shared[first].append((node, claim.key, first))
+    return result
+
+
+def shared_nodes_condition(key: ProfileKey, shared: list[tuple[str, ProfileKey, ProfileKey]]) -> tuple[str, str, str]:
+    """(status, reason, message) of the NodesShared condition."""
+    if not shared:
+        return "False", "NoSharedNodes", "no other CostProfile selects this profile's nodes"
+    parts = []
+    for node, other, accounting in shared:
+        who = "this profile accounts it" if accounting == key else f"{accounting[0]}/{accounting[1]} accounts it"
+        parts.append(f"node {node} is also selected by CostProfile {other[0]}/{other[1]} ({who}, created first)")
+    return "True", "SharedNodes", "; ".join(parts) + "; make the nodeSelectors disjoint"

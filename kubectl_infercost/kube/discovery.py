@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ..errors import ForbiddenError
 from ..models import CostProfileSpec
 from .client import JSON, KubeClient
-from .resources import NODES, PODS
+from .resources import NAMESPACES, NODES, PODS, USAGE_REPORTS
 
 MODEL_LABELS = ("infercost.ai/model", "inference.llmkube.dev/model")
 DEFAULT_PORTS = {"vllm": 8000, "llamacpp": 8080, "sglang": 30000, "tgi": 80, "triton": 8002, "nim": 8000}
@@ -147,3 +148,41 @@ def exporter_pods(view: ClusterView, spec: CostProfileSpec, nodes: list[str]) ->
             name = pod["metadata"]["name"]
             out.append(ExporterPod(ns, name, node, Endpoint(ns, name, spec.dcgm.port, spec.dcgm.path)))
     return sorted(out, key=lambda e: (e.node, e.namespace, e.name))
+
+
+def namespace_labels(client: KubeClient) -> dict[str, dict[str, str]]:
+    """Labels of every namespace (for CostProfile.spec.namespaceSelector)."""
+    items = client.list_items(NAMESPACES.collection(), what="list namespaces (a CostProfile has a namespaceSelector)")
+    return {n["metadata"]["name"]: dict(n["metadata"].get("labels") or {}) for n in items}
+
+
+def in_scope(
+    pods: list[InferencePod],
+    namespaces: list[str],
+    nodes: set[str] | None,
+    namespace_selector: Mapping[str, str],
+    labels_of: Mapping[str, Mapping[str, str]],
+) -> list[InferencePod]:
+    """A report's pods: in its namespaces (if any), on its profile's nodes (if it selects nodes), and in
+    namespaces matching the profile's namespaceSelector (if it has one)."""
+    wanted = set(namespaces)
+    return [
+        p
+        for p in pods
+        if (not wanted or p.namespace in wanted)
+        and (nodes is None or p.node in nodes)
+        and (not namespace_selector or matches(labels_of.get(p.namespace, {}), namespace_selector))
+    ]
+
+
+def reports_elsewhere(client: KubeClient) -> dict[str, int]:
+    """Namespace -> number of UsageReports, cluster-wide ({} when not allowed to list them all)."""
+    try:
+        items = client.list_items(USAGE_REPORTS.collection(), what="list usagereports in all namespaces")
+    except ForbiddenError:
+        return {}
+    counts: dict[str, int] = {}
+    for item in items:
+        ns = item["metadata"]["namespace"]
+        counts[ns] = counts.get(ns, 0) + 1
+    return counts

@@ -40,6 +40,8 @@ class CostProfileSpec(KubeModel):
     hardware: Hardware
     electricity: Electricity
     node_selector: dict[str, str] = Field(default_factory=dict)
+    # Only pods in namespaces with all these labels are attributed to the profile (the Go operator's field).
+    namespace_selector: dict[str, str] = Field(default_factory=dict)
     dcgm: DcgmSource = Field(default_factory=DcgmSource)
 
 

@@ -128,11 +128,16 @@ def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
     return {"stdout": out.stdout, "stderr": out.stderr}
 
 
-def reconcile_in_parallel(namespace: str, now: str, writers: int) -> None:
-    """``writers`` reconcile processes started together at the same instant; each must succeed."""
+def reconcile_together(namespace: str, now: str, writers: int, *extra: str) -> list[str]:
+    """``writers`` reconcilers at the same instant (one is a plain pass); the §7 invariants afterwards.
+
+    Returns each writer's stdout.
+    """
+    if writers == 1:
+        return [reconcile(namespace, now, *extra)["stdout"]]
     procs = [
         subprocess.Popen(
-            ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, "-q"],
+            ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -140,9 +145,20 @@ def reconcile_in_parallel(namespace: str, now: str, writers: int) -> None:
         )
         for _ in range(writers)
     ]
+    outs = []
     for p in procs:
-        _out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err + out
+        outs.append(out)
+    with KubeClient(load_config()) as kube:
+        for obj in kube.list_items(f"{GROUP}/namespaces/{namespace}/usagereports"):
+            check_invariants(obj.get("status") or {})
+    return outs
+
+
+def reconcile_in_parallel(namespace: str, now: str, writers: int) -> None:
+    """``writers`` reconcile processes started together at the same instant; each must succeed."""
+    reconcile_together(namespace, now, writers, "-q")
 
 
 def _d(value: Any) -> Decimal:

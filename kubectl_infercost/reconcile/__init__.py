@@ -1,0 +1,143 @@
+"""One reconcile pass (§3): adapters in, the pure core, adapters out.
+
+Discovery, scrapes and parsing happen once per pass and are shared by every profile and
+report. One bad object or one dead endpoint is recorded and never stops the pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from ..budgets import BudgetPass, reconcile_budgets
+from ..core.profile import Claim, assign_nodes, shared_nodes_condition
+from ..core.validity import Problem
+from ..kube import discovery
+from ..kube.client import JSON, KubeClient
+from ..kube.objects import list_objects
+from ..kube.resources import COST_PROFILES, USAGE_REPORTS
+from ..kube.scrape import scrape_all
+from ..models import CostProfile, UsageReport
+from .alerts import mark_not_ready
+from .observe import dcgm_outcome, observe_pods, parse_all
+from .options import PassOptions, PassSummary, key_of
+from .writes import ReportInputs, write_profile, write_report
+
+__all__ = ["PassOptions", "PassSummary", "run_pass"]
+
+ProfileKey = tuple[str, str]
+
+
+def _validate(
+    client: KubeClient, model: type[CostProfile] | type[UsageReport], obj: JSON, opts: PassOptions, summary: PassSummary
+) -> Any:
+    """The object as our model, or None after marking it Ready=False with the field that is wrong."""
+    try:
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = f"{where}: {first['msg']}"
+        reason = "InvalidStatus" if first["loc"] and first["loc"][0] == "status" else "InvalidSpec"
+        summary.problems.append(f"{model.__name__} {key_of(obj)}: {message}")
+        summary.not_ready.append(f"{model.__name__.lower()} {key_of(obj)}: {reason}: {message}")
+        if not opts.dry_run:
+            resource = COST_PROFILES if model is CostProfile else USAGE_REPORTS
+            mark_not_ready(client, resource, obj, reason, message, opts.now, summary.problems)
+        return None
+
+
+def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
+    summary = PassSummary(namespace=opts.namespace)
+    profile_objs = list_objects(client, COST_PROFILES, opts.namespace)
+    report_objs = list_objects(client, USAGE_REPORTS, opts.namespace)
+    view = discovery.observe(client)
+    pods, pod_problems = discovery.inference_pods(view)
+    summary.problems += pod_problems
+
+    profiles: dict[ProfileKey, tuple[JSON, CostProfile]] = {}
+    for obj in profile_objs:
+        cp = _validate(client, CostProfile, obj, opts, summary)
+        if cp is not None:
+            profiles[(cp.metadata.namespace or "", cp.metadata.name)] = (obj, cp)
+    # A node selected by several profiles is accounted by one of them only (the oldest).
+    claims = [
+        Claim(key, cp.metadata.creation_timestamp, discovery.profile_nodes(view, cp.spec))
+        for key, (_, cp) in profiles.items()
+        if cp.spec.node_selector
+    ]
+    assignment = assign_nodes(claims)
+    nodes_of = {
+        key: assignment.nodes[key] if key in assignment.nodes else discovery.profile_nodes(view, cp.spec)
+        for key, (_, cp) in profiles.items()
+    }
+    exporters = {key: discovery.exporter_pods(view, cp.spec, nodes_of[key]) for key, (_, cp) in profiles.items()}
+    namespace_labels = (
+        discovery.namespace_labels(client) if any(cp.spec.namespace_selector for _, cp in profiles.values()) else {}
+    )
+
+    reports: list[tuple[JSON, UsageReport, list[discovery.InferencePod]]] = []
+    for obj in report_objs:
+        ur = _validate(client, UsageReport, obj, opts, summary)
+        if ur is None:
+            continue
+        ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
+        profile = profiles.get(ref)
+        scope = discovery.in_scope(
+            pods,
+            ur.spec.namespaces,
+            set(nodes_of[ref]) if profile is not None and profile[1].spec.node_selector else None,
+            profile[1].spec.namespace_selector if profile is not None else {},
+            namespace_labels,
+        )
+        reports.append((obj, ur, scope))
+
+    scraped = scrape_all(
+        client,
+        [e.endpoint for key in profiles for e in exporters[key]]
+        + [p.endpoint for _, _, scope in reports for p in scope],
+        concurrency=opts.concurrency,
+        timeout=opts.scrape_timeout,
+        max_bytes=opts.max_bytes,
+        progress=progress,
+    )
+    parsed = parse_all(
+        (p for _, _, scope in reports for p in scope), (e for v in exporters.values() for e in v), scraped
+    )
+    summary.endpoints = len(scraped)
+    summary.failed_endpoints = parsed.failure_lines(parsed.failures)
+
+    outcomes = {}
+    usable: set[ProfileKey] = set()
+    for key, (obj, cp) in profiles.items():
+        outcomes[key] = dcgm_outcome(exporters[key], nodes_of[key], parsed)
+        shared = shared_nodes_condition(key, assignment.shared.get(key, []))
+        if write_profile(client, obj, cp, outcomes[key], shared, opts, summary):
+            usable.add(key)
+
+    for obj, ur, scope in reports:
+        ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
+        missing = None
+        if ref not in profiles:
+            missing = Problem(
+                "CostProfileNotFound", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} not found (or not valid)"
+            )
+        elif ref not in usable:
+            missing = Problem("CostProfileNotReady", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} is not Ready")
+        inputs = ReportInputs(
+            profile=profiles[ref][1] if ref in profiles else None,
+            pods=observe_pods(scope, parsed, outcomes[ref]) if ref in outcomes else [],
+            gpus=outcomes[ref].gpus if ref in outcomes else [],
+            failures=parsed.failure_lines(p.endpoint for p in scope),
+            existing_pods=view.pod_uids,
+            missing=missing,
+        )
+        write_report(client, obj, ur, inputs, opts, summary)
+    summary.profiles, summary.reports = len(profiles), len(reports)
+    # §3 step 4, from the reports as just written
+    reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
+    if not report_objs and opts.namespace:
+        summary.elsewhere = discovery.reports_elsewhere(client)
+    return summary

@@ -1,0 +1,188 @@
+"""Status writes of one pass, with optimistic concurrency; a Warning Event only after a write wins.
+
+Any failure of one object's arithmetic becomes Ready=False on that object: the pass goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..core.accounting import PodObservation
+from ..core.conditions import set_condition
+from ..core.cost import GpuEnergy
+from ..core.profile import DcgmOutcome, profile_status
+from ..core.usage import PassOutcome, advance
+from ..core.validity import Problem, repair_history, report_problem
+from ..errors import CheckpointAheadError, ConflictError, InvalidDataError
+from ..kube.client import JSON, KubeClient
+from ..kube.objects import get_object, replace_status
+from ..kube.resources import COST_PROFILES, USAGE_REPORTS
+from ..models import CostProfile, UsageReport, UsageReportStatus
+from .alerts import emit_warnings
+from .options import PassOptions, PassSummary, key_of
+
+MAX_WRITE_ATTEMPTS = 6
+# What one object's math can raise (overflow, a value the schema allows but Decimal cannot use).
+ARITHMETIC_ERRORS = (ArithmeticError, ValueError, OverflowError)
+
+
+def _cannot_compute(what: str, exc: Exception) -> Problem:
+    return Problem("CannotCompute", f"{what}: {type(exc).__name__}: {exc or 'the figures are out of range'}")
+
+
+def write_profile(
+    client: KubeClient,
+    obj: JSON,
+    cp: CostProfile,
+    dcgm: DcgmOutcome,
+    shared: tuple[str, str, str],
+    opts: PassOptions,
+    summary: PassSummary,
+) -> bool:
+    """Write the profile's status; False when its figures could not be computed."""
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        ok = True
+        try:
+            status = profile_status(cp.spec, cp.status, dcgm, opts.now)
+        except ARITHMETIC_ERRORS as exc:
+            problem = _cannot_compute("spec.hardware and spec.electricity", exc)
+            status = cp.status.model_copy(deep=True)
+            status.conditions = set_condition(
+                status.conditions, "Ready", "False", problem.reason, problem.message, opts.now
+            )
+            summary.not_ready.append(f"costprofile {key_of(obj)}: {problem.reason}: {problem.message}")
+            ok = False
+        status.conditions = set_condition(status.conditions, "NodesShared", *shared, opts.now)
+        if shared[0] == "True":
+            summary.problems.append(f"CostProfile {key_of(obj)}: {shared[2]}")
+        if not opts.dry_run:
+            try:
+                written = replace_status(client, COST_PROFILES, obj, status)
+            except ConflictError:
+                obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
+                cp = CostProfile.model_validate(obj)
+                continue
+            emit_warnings(client, written, _conditions(obj), opts.now, summary.problems)
+        if ok:
+            summary.results.append(
+                f"costprofile {key_of(obj)}: ${status.hourly_cost_usd}/h, {status.current_power_draw_watts:.0f} W "
+                f"({status.power_source})"
+            )
+        return ok
+    summary.problems.append(f"CostProfile {key_of(obj)}: status write kept conflicting; will retry next pass")
+    return True
+
+
+def _conditions(obj: JSON) -> list[JSON]:
+    return list((obj.get("status") or {}).get("conditions") or [])
+
+
+@dataclass
+class ReportInputs:
+    profile: CostProfile | None  # None: the reference cannot be used (``missing`` says why)
+    pods: list[PodObservation]
+    gpus: list[GpuEnergy]
+    failures: list[str]
+    existing_pods: frozenset[str]
+    missing: Problem | None = None
+
+
+def _next_status(
+    ur: UsageReport, inputs: ReportInputs, opts: PassOptions
+) -> tuple[UsageReportStatus, PassOutcome | None, Problem | None]:
+    """The status to write, the accounting outcome (None if not accounted) and why it is not Ready."""
+    problem = inputs.missing or report_problem(ur.spec, ur.status, opts.now, opts.replay)
+    if problem is not None or inputs.profile is None:
+        return ur.status.model_copy(deep=True), None, problem
+    start = ur.status.model_copy(deep=True)
+    start.history, repaired = repair_history(start.history)
+    try:
+        outcome = advance(
+            ur.spec, start, inputs.profile.spec, opts.now, inputs.pods, inputs.gpus, opts.catalog, inputs.existing_pods
+        )
+    except CheckpointAheadError:
+        raise
+    except (*ARITHMETIC_ERRORS, InvalidDataError) as exc:
+        ref = f"CostProfile {ur.metadata.namespace}/{ur.spec.cost_profile_ref}"
+        return ur.status.model_copy(deep=True), None, _cannot_compute(f"accounting with {ref}", exc)
+    return outcome.status, outcome, None if repaired is None else Problem("HistoryRepaired", repaired)
+
+
+def write_report(
+    client: KubeClient, obj: JSON, ur: UsageReport, inputs: ReportInputs, opts: PassOptions, summary: PassSummary
+) -> None:
+    for _ in range(MAX_WRITE_ATTEMPTS):
+        try:
+            status, outcome, problem = _next_status(ur, inputs, opts)
+        except CheckpointAheadError as exc:
+            summary.problems.append(f"UsageReport {key_of(obj)}: {exc}")
+            summary.refused.append(key_of(obj))
+            return
+        if outcome is not None:
+            _accounted_conditions(status, outcome, inputs, opts, summary, key_of(obj))
+        if problem is not None:
+            status.conditions = set_condition(
+                status.conditions, "Ready", "False", problem.reason, problem.message, opts.now
+            )
+            summary.not_ready.append(f"usagereport {key_of(obj)}: {problem.reason}: {problem.message}")
+        status.last_updated = opts.now
+        if opts.dry_run:
+            _record(summary, obj, outcome)
+            return
+        try:
+            written = replace_status(client, USAGE_REPORTS, obj, status)
+        except ConflictError:
+            # Someone else wrote first: re-read and recompute from their checkpoint.
+            obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)
+            ur = UsageReport.model_validate(obj)
+            if outcome is not None and ur.status.checkpoint is not None and ur.status.checkpoint.time >= opts.now:
+                summary.skipped.append(f"usagereport {key_of(obj)}: another reconciler already accounted this instant")
+                return
+            continue
+        emit_warnings(client, written, _conditions(obj), opts.now, summary.problems)
+        _record(summary, obj, outcome)
+        return
+    summary.problems.append(f"UsageReport {key_of(obj)}: status write kept conflicting; will retry next pass")
+
+
+def _accounted_conditions(
+    status: UsageReportStatus,
+    outcome: PassOutcome,
+    inputs: ReportInputs,
+    opts: PassOptions,
+    summary: PassSummary,
+    key: str,
+) -> None:
+    if inputs.failures:
+        message = f"{len(inputs.failures)} endpoint(s) failed: " + "; ".join(inputs.failures)[:900]
+        scrape_state = ("False", "ScrapeFailed", message)
+    else:
+        scrape_state = ("True", "AllEndpointsScraped", f"{len(inputs.pods)} inference pod(s) scraped")
+    status.conditions = set_condition(status.conditions, "ScrapeHealthy", *scrape_state, opts.now)
+    if outcome.oversubscribed:
+        assert inputs.profile is not None
+        claimed = sum(p.gpus for p in inputs.pods)
+        message = (
+            f"pods claim {claimed} GPUs, the profile has {inputs.profile.spec.hardware.gpu_count}: shares of {claimed}"
+        )
+        status.conditions = set_condition(
+            status.conditions, "GPUsOversubscribed", "True", "Oversubscribed", message, opts.now
+        )
+        summary.problems.append(f"UsageReport {key}: {message}")
+    elif any(c.type == "GPUsOversubscribed" for c in status.conditions):
+        status.conditions = set_condition(
+            status.conditions, "GPUsOversubscribed", "False", "WithinPool", "GPU claims fit the pool", opts.now
+        )
+    ready = "baseline taken; accounting starts now" if outcome.baseline else f"accounted up to {opts.now.isoformat()}"
+    status.conditions = set_condition(status.conditions, "Ready", "True", "Accounted", ready, opts.now)
+
+
+def _record(summary: PassSummary, obj: JSON, outcome: PassOutcome | None) -> None:
+    if outcome is None:
+        return
+    accrued: Decimal = outcome.accrued_usd
+    summary.accrued_usd += accrued
+    summary.tokens += outcome.tokens
+    what = "baseline taken" if outcome.baseline else f"+${accrued:f}, +{outcome.tokens:,} tokens"
+    summary.results.append(f"usagereport {key_of(obj)}: {what}")
