@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,7 +33,9 @@ def _wire(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         # Money and measures are written rounded to 6 dp; integral values stay integers.
-        rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
+        with localcontext() as ctx:  # enough digits for any finite value the schema allows
+            ctx.prec = max(ctx.prec, value.adjusted() + 8)
+            rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
         return int(rounded) if rounded == rounded.to_integral_value() else rounded
     return value
 
