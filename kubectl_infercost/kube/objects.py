@@ -8,8 +8,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..errors import InvalidDataError
 from .client import JSON, KubeClient
 from .resources import Resource
+from .wire import FLOAT64_EXACT_DIGITS, inexact_numbers
+
+
+class InexactNumberError(InvalidDataError):
+    """Status figures the API server would round (it holds JSON numbers as float64)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        shown = ", ".join(f"status.{p}" for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        super().__init__(
+            f"{shown}: more than {FLOAT64_EXACT_DIGITS} significant digits; the API server stores numbers as "
+            "float64 and would round them, so nothing was written"
+        )
+        self.paths = paths
+
 
 MICRO = Decimal("0.000001")
 
@@ -58,10 +73,16 @@ def get_object(client: KubeClient, resource: Resource, namespace: str, name: str
 
 
 def replace_status(client: KubeClient, resource: Resource, obj: JSON, status: BaseModel) -> JSON:
-    """PUT the status subresource carrying the resourceVersion we read: 409 if anyone wrote since."""
+    """PUT the status subresource carrying the resourceVersion we read: 409 if anyone wrote since.
+
+    Raises InexactNumberError (nothing written) when a figure would not be stored exactly.
+    """
     meta = obj["metadata"]
     body = dict(obj)
     body["status"] = to_wire(status)
+    inexact = inexact_numbers(body["status"])
+    if inexact:
+        raise InexactNumberError(inexact)
     result: JSON = client.request(
         "PUT",
         resource.item(meta["name"], meta["namespace"]) + "/status",

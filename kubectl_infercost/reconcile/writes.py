@@ -16,15 +16,34 @@ from ..core.usage import PassOutcome, advance
 from ..core.validity import Problem, repair_history, report_problem
 from ..errors import CheckpointAheadError, ConflictError, InvalidDataError
 from ..kube.client import JSON, KubeClient
-from ..kube.objects import get_object, replace_status
-from ..kube.resources import COST_PROFILES, USAGE_REPORTS
-from ..models import CostProfile, UsageReport, UsageReportStatus
+from ..kube.objects import InexactNumberError, get_object, replace_status
+from ..kube.resources import COST_PROFILES, USAGE_REPORTS, Resource
+from ..models import CostProfile, CostProfileStatus, UsageReport, UsageReportStatus
 from .alerts import emit_warnings
 from .options import PassOptions, PassSummary, key_of
 
 MAX_WRITE_ATTEMPTS = 6
 # What one object's math can raise (overflow, a value the schema allows but Decimal cannot use).
 ARITHMETIC_ERRORS = (ArithmeticError, ValueError, OverflowError)
+
+
+def _put(
+    client: KubeClient,
+    resource: Resource,
+    obj: JSON,
+    status: CostProfileStatus | UsageReportStatus,
+    unchanged: CostProfileStatus | UsageReportStatus,
+    opts: PassOptions,
+    summary: PassSummary,
+) -> tuple[JSON, bool]:
+    """Write ``status``; if a figure would be rounded by the API server, write ``unchanged`` with Ready=False."""
+    try:
+        return replace_status(client, resource, obj, status), True
+    except InexactNumberError as exc:
+        kept = unchanged.model_copy(deep=True)
+        kept.conditions = set_condition(kept.conditions, "Ready", "False", "OutOfRange", str(exc), opts.now)
+        summary.not_ready.append(f"{resource.kind.lower()} {key_of(obj)}: OutOfRange: {exc}")
+        return replace_status(client, resource, obj, kept), False
 
 
 def _cannot_compute(what: str, exc: Exception) -> Problem:
@@ -58,7 +77,8 @@ def write_profile(
             summary.problems.append(f"CostProfile {key_of(obj)}: {shared[2]}")
         if not opts.dry_run:
             try:
-                written = replace_status(client, COST_PROFILES, obj, status)
+                written, exact = _put(client, COST_PROFILES, obj, status, cp.status, opts, summary)
+                ok = ok and exact
             except ConflictError:
                 obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
                 cp = CostProfile.model_validate(obj)
@@ -131,7 +151,9 @@ def write_report(
             _record(summary, obj, outcome)
             return
         try:
-            written = replace_status(client, USAGE_REPORTS, obj, status)
+            written, exact = _put(client, USAGE_REPORTS, obj, status, ur.status, opts, summary)
+            if not exact:
+                outcome = None
         except ConflictError:
             # Someone else wrote first: re-read and recompute from their checkpoint.
             obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)

@@ -51,3 +51,16 @@ def test_to_wire_rounds_values_wider_than_the_default_context() -> None:
     assert to_wire(CostProfileStatus(hourly_cost_usd=big))["hourlyCostUSD"] == D(
         "1234567890123456789012345678901.123457"
     )
+
+
+def test_numbers_the_api_server_would_round_are_named() -> None:
+    from kubectl_infercost.kube.wire import inexact_numbers
+
+    wired = {
+        "hourlyCostUSD": D("114155251141552511.415525"),  # 24 significant digits > 15
+        "ok": D("999999999.999999"),  # 15 digits: float64 round-trips it
+        "byModel": [{"estimatedCostUSD": D("1.0000000000000001")}],
+        "count": 2**63,  # beyond int64
+        "small": 7,
+    }
+    assert inexact_numbers(wired) == ["hourlyCostUSD", "byModel[0].estimatedCostUSD", "count"]
