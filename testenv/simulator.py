@@ -2,9 +2,9 @@
 
 ``GET http://192.0.2.X:PORT/PATH`` answers with ``$INFERCOST_SIM_ROOT/192.0.2.X/PORT/PATH``
 (404 if absent). A sibling ``<file>.status`` holds an HTTP status to return and
-``<file>.delay`` a number of seconds to wait first. The address a request was sent
-to is read from the accepted socket, so one listener per port serves every
-simulated pod IP (the whole 192.0.2.0/24 is local inside the namespace).
+``<file>.delay`` a number of seconds to wait first, ``<file>.trickle`` seconds between bytes.
+The address a request was sent to is read from the accepted socket, so one listener per
+port serves every simulated pod IP (the whole 192.0.2.0/24 is local inside the namespace).
 """
 
 from __future__ import annotations
@@ -56,14 +56,27 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
         except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
             self._send(404, b"not found\n")
             return
-        self._send(200, body, "text/plain; version=0.0.4; charset=utf-8")
+        trickle = _read_sidecar(target.with_name(target.name + ".trickle"))
+        self._send(200, body, "text/plain; version=0.0.4; charset=utf-8", float(trickle) if trickle else 0.0)
 
-    def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8", trickle: float = 0.0
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        if not trickle:
+            self.wfile.write(body)
+            return
+        # <file>.trickle: one byte every that many seconds (a server that never quite stops answering)
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(trickle)
+        except OSError:
+            return
 
 
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -84,6 +84,10 @@ class Sim:
         """Make the endpoint wait this long before answering (None: no delay)."""
         self._sidecar(ip, port, path, ".delay", seconds)
 
+    def set_trickle(self, ip: str, port: int, seconds: float | None, path: str = "/metrics") -> None:
+        """Make the endpoint send one byte every ``seconds`` (None: all at once)."""
+        self._sidecar(ip, port, path, ".trickle", seconds)
+
     def clear(self, ip: str) -> None:
         shutil.rmtree(self.root / ip, ignore_errors=True)
 
