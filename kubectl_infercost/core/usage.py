@@ -125,6 +125,10 @@ class _Part:
     gpu_hours: Decimal
     active_gpu_hours: Decimal
     energy_kwh: Decimal
+    hours: Decimal
+    active_hours: Decimal
+    active_energy_kwh: Decimal
+    active_energy_cost: Decimal
 
 
 def _split(alloc: Allocation, cost: IntervalCost, segments: list[Segment]) -> list[_Part]:
@@ -133,6 +137,8 @@ def _split(alloc: Allocation, cost: IntervalCost, segments: list[Segment]) -> li
         key: (split_proportionally(s.input_tokens, fractions), split_proportionally(s.output_tokens, fractions))
         for key, s in alloc.shares.items()
     }
+    # Active GPU time's share of the interval: of its hours, its energy and its electricity.
+    active = alloc.active_gpu_hours / alloc.gpu_hours if alloc.gpu_hours else ZERO
     parts = []
     for i, f in enumerate(fractions):
         shares = {
@@ -152,6 +158,10 @@ def _split(alloc: Allocation, cost: IntervalCost, segments: list[Segment]) -> li
                 gpu_hours=round6(alloc.gpu_hours * f),
                 active_gpu_hours=round6(alloc.active_gpu_hours * f),
                 energy_kwh=round6(cost.energy.kwh * f),
+                hours=round6(cost.hours * f),
+                active_hours=round6(cost.hours * active * f),
+                active_energy_kwh=round6(cost.energy.kwh * active * f),
+                active_energy_cost=round6(cost.electricity * active * f),
             )
         )
     return parts
@@ -177,6 +187,10 @@ def _add(status: UsageReportStatus, part: _Part) -> None:
     status.gpu_hours += part.gpu_hours
     status.active_gpu_hours += part.active_gpu_hours
     status.energy_kwh += part.energy_kwh
+    status.total_hours_in_period += part.hours
+    status.active_hours_in_period += part.active_hours
+    status.active_energy_kwh += part.active_energy_kwh
+    status.active_energy_cost_usd += part.active_energy_cost
 
 
 def _open(status: UsageReportStatus, seg: Segment) -> None:
@@ -225,6 +239,9 @@ def _refresh(period: PeriodFigures, catalog: PriceCatalog | None) -> None:
     tokens = period.input_tokens + period.output_tokens
     period.cost_per_million_tokens = per_million(period.estimated_cost_usd, tokens)
     period.gpu_efficiency_ratio = round6(period.active_gpu_hours / period.gpu_hours) if period.gpu_hours else ZERO
+    hours = period.total_hours_in_period
+    period.utilization_percent = round6(period.active_hours_in_period / hours * 100) if hours else ZERO
+    period.marginal_cost_per_million_tokens = per_million(period.active_energy_cost_usd, tokens)
     if catalog is not None:
         period.cloud_comparison = [
             CloudComparison(

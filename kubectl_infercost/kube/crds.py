@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import ApiError, InferCostError, NotFoundError
+from ..errors import ApiError, ForbiddenError, InferCostError, NotFoundError
 from .client import JSON, KubeClient
 from .resources import CRDS, INFERCOST_RESOURCES, Resource
 
@@ -120,3 +120,24 @@ def uninstall(
 def manifests_yaml() -> str:
     docs: list[Any] = load_manifests()
     return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
+
+
+def ensure_ours(client: KubeClient) -> None:
+    """Refuse to reconcile against CRDs that would prune our status (e.g. the Go operator's).
+
+    Without permission to read CRDs the check is skipped: the API server still answers the pass.
+    """
+    name = "usagereports.finops.infercost.ai"
+    try:
+        crd = client.get(CRDS.item(name), what=f"customresourcedefinition {name}")
+    except (ForbiddenError, NotFoundError):
+        return
+    for version in (crd.get("spec") or {}).get("versions") or []:
+        schema = ((version.get("schema") or {}).get("openAPIV3Schema") or {}).get("properties") or {}
+        status = (schema.get("status") or {}).get("properties") or {}
+        if version.get("storage") and "checkpoint" not in status:
+            raise InferCostError(
+                f"the installed CRD {name} is not kubectl-infercost's: it has no status.checkpoint, so the API "
+                "server would drop the accounting state on every write; run `kubectl infercost install` to "
+                "upgrade the CRDs in place (existing objects keep working)"
+            )

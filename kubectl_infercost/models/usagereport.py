@@ -64,6 +64,13 @@ class PeriodFigures(KubeModel):
     gpu_hours: Number = Field(default=Decimal(0))
     active_gpu_hours: Number = Field(default=Decimal(0))
     gpu_efficiency_ratio: Number = Field(default=Decimal(0))
+    # The Go operator's figures (docs/accounting.md defines each in our terms).
+    total_hours_in_period: Number = Field(default=Decimal(0))
+    active_hours_in_period: Number = Field(default=Decimal(0))
+    utilization_percent: Number = Field(default=Decimal(0))
+    active_energy_kwh: Number = Field(default=Decimal(0), alias="activeEnergyKWh")
+    active_energy_cost_usd: Number = Field(default=Decimal(0), alias="activeEnergyCostUSD")
+    marginal_cost_per_million_tokens: Number = Field(default=Decimal(0))
     estimated: bool = False
     by_model: list[ModelCost] = Field(default_factory=list)
     by_namespace: list[NamespaceCost] = Field(default_factory=list)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from ..budgets import BudgetPass, reconcile_budgets
 from ..core.profile import Claim, assign_nodes, shared_nodes_condition
 from ..core.validity import Problem
-from ..kube import discovery
+from ..kube import crds, discovery
 from ..kube.client import JSON, KubeClient
 from ..kube.objects import list_objects
 from ..kube.resources import COST_PROFILES, USAGE_REPORTS
@@ -51,6 +51,7 @@ def _validate(
 
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
     summary = PassSummary(namespace=opts.namespace)
+    crds.ensure_ours(client)
     profile_objs = list_objects(client, COST_PROFILES, opts.namespace)
     report_objs = list_objects(client, USAGE_REPORTS, opts.namespace)
     view = discovery.observe(client)

@@ -125,6 +125,12 @@ def test_worked_example_ownership_mode() -> None:
     assert rows["team-a"].gpu_hours == D("4") and rows["team-b"].gpu_hours == D("2")
     assert st.idle_gpu_hours == D("2") and st.gpu_hours == D("8") and st.active_gpu_hours == D("6")
     assert st.gpu_efficiency_ratio == D("0.75")
+    # The Go operator's figures: 6 of 8 GPUs active for the 1 h accounted
+    # activeHours = 1 x 6/8 = 0.75 of totalHours 1 -> utilization 75 %; activeEnergy = 4 kWh x 0.75 = 3 kWh,
+    # its electricity 0.60 x 0.75 = 0.45; marginal = 0.45 / 1,000,000 tokens x 1e6 = 0.45 $/MTok
+    assert (st.total_hours_in_period, st.active_hours_in_period, st.utilization_percent) == (D(1), D("0.75"), D(75))
+    assert (st.active_energy_kwh, st.active_energy_cost_usd) == (D(3), D("0.45"))
+    assert st.marginal_cost_per_million_tokens == D("0.45")
     check_invariants(st)
 
 
