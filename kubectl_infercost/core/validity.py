@@ -8,6 +8,9 @@ from decimal import Decimal
 
 from ..errors import InvalidDataError
 from ..models import PeriodFigures, UsageReportSpec, UsageReportStatus
+from ..models.usagereport import repair_history
+
+__all__ = ["Problem", "repair_history", "report_problem"]
 from .periods import zone
 
 
@@ -55,29 +58,3 @@ def report_problem(spec: UsageReportSpec, status: UsageReportStatus, now: dateti
             if value < 0:
                 return Problem("NegativeValue", f"{name} is negative ({value}); figures are never negative")
     return None
-
-
-def repair_history(history: list[PeriodFigures]) -> tuple[list[PeriodFigures], str | None]:
-    """History with each period once, newest first, and what was repaired (None: nothing).
-
-    Of entries for the same period the one accounted furthest (latest periodEnd, then the
-    first listed) is kept: the others are earlier copies of it, never extra usage.
-    """
-    kept: dict[str, PeriodFigures] = {}
-    duplicates: list[str] = []
-    for entry in history:
-        label = entry.period or ""
-        old = kept.get(label)
-        if old is None:
-            kept[label] = entry
-            continue
-        duplicates.append(label)
-        if entry.period_end is not None and (old.period_end is None or entry.period_end > old.period_end):
-            kept[label] = entry
-    ordered = sorted(kept.values(), key=lambda h: h.period_start.timestamp() if h.period_start else 0.0, reverse=True)
-    notes = []
-    if duplicates:
-        notes.append(f"status.history listed {', '.join(sorted(set(duplicates)))} more than once; merged into one each")
-    if not duplicates and [id(h) for h in ordered] != [id(h) for h in history]:
-        notes.append("status.history was not ordered newest first; reordered")
-    return ordered, ("; ".join(notes) or None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, model_validator
 
 from .common import Condition, KubeModel, Number, ObjectMeta, Timestamp
 
@@ -104,6 +104,32 @@ class Checkpoint(KubeModel):
     gpus: list[GpuCheckpoint] = Field(default_factory=list)
 
 
+def repair_history(history: list[PeriodFigures]) -> tuple[list[PeriodFigures], str | None]:
+    """History with each period once, newest first, and what was repaired (None: nothing).
+
+    Of entries for the same period the one accounted furthest (latest periodEnd, then the
+    first listed) is kept: the others are earlier copies of it, never extra usage.
+    """
+    kept: dict[str, PeriodFigures] = {}
+    duplicates: list[str] = []
+    for entry in history:
+        label = entry.period or ""
+        old = kept.get(label)
+        if old is None:
+            kept[label] = entry
+            continue
+        duplicates.append(label)
+        if entry.period_end is not None and (old.period_end is None or entry.period_end > old.period_end):
+            kept[label] = entry
+    ordered = sorted(kept.values(), key=lambda h: h.period_start.timestamp() if h.period_start else 0.0, reverse=True)
+    notes = []
+    if duplicates:
+        notes.append(f"status.history listed {', '.join(sorted(set(duplicates)))} more than once; merged into one each")
+    if not duplicates and [id(h) for h in ordered] != [id(h) for h in history]:
+        notes.append("status.history was not ordered newest first; reordered")
+    return ordered, ("; ".join(notes) or None)
+
+
 class UsageReportStatus(PeriodFigures):
     accounting_since: Timestamp | None = None
     history: list[PeriodFigures] = Field(default_factory=list)
@@ -111,6 +137,17 @@ class UsageReportStatus(PeriodFigures):
     last_updated: Timestamp | None = None
     observed_generation: int | None = None
     conditions: list[Condition] = Field(default_factory=list)
+    # What reading the object repaired in history (None: nothing), so every reader sees each period once.
+    _history_repaired: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _each_period_once(self) -> UsageReportStatus:
+        self.history, self._history_repaired = repair_history(self.history)
+        return self
+
+    @property
+    def history_repaired(self) -> str | None:
+        return self._history_repaired
 
 
 class UsageReport(KubeModel):

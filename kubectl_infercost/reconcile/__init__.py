@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
-
 from ..budgets import BudgetPass, reconcile_budgets
 from ..core.profile import Claim, assign_nodes, shared_nodes_condition
 from ..core.validity import Problem
 from ..kube import crds, discovery
 from ..kube.client import JSON, KubeClient
 from ..kube.objects import list_objects
+from ..kube.read import ObjectProblem, validate
 from ..kube.resources import COST_PROFILES, USAGE_REPORTS
 from ..kube.scrape import scrape_all
 from ..models import CostProfile, UsageReport
@@ -34,19 +33,17 @@ def _validate(
     client: KubeClient, model: type[CostProfile] | type[UsageReport], obj: JSON, opts: PassOptions, summary: PassSummary
 ) -> Any:
     """The object as our model, or None after marking it Ready=False with the field that is wrong."""
-    try:
-        return model.model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = f"{where}: {first['msg']}"
-        reason = "InvalidStatus" if first["loc"] and first["loc"][0] == "status" else "InvalidSpec"
-        summary.problems.append(f"{model.__name__} {key_of(obj)}: {message}")
-        summary.not_ready.append(f"{model.__name__.lower()} {key_of(obj)}: {reason}: {message}")
-        if not opts.dry_run:
-            resource = COST_PROFILES if model is CostProfile else USAGE_REPORTS
-            mark_not_ready(client, resource, obj, reason, message, opts.now, summary.problems)
-        return None
+    result = validate(model.__name__, model, obj)
+    if not isinstance(result, ObjectProblem):
+        return result
+    message = f"{result.field}: {result.message}"
+    reason = "InvalidStatus" if result.field.startswith("status") else "InvalidSpec"
+    summary.problems.append(str(result))
+    summary.not_ready.append(f"{model.__name__.lower()} {key_of(obj)}: {reason}: {message}")
+    if not opts.dry_run:
+        resource = COST_PROFILES if model is CostProfile else USAGE_REPORTS
+        mark_not_ready(client, resource, obj, reason, message, opts.now, summary.problems)
+    return None
 
 
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:

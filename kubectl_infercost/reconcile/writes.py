@@ -13,7 +13,7 @@ from ..core.conditions import set_condition
 from ..core.cost import GpuEnergy
 from ..core.profile import DcgmOutcome, profile_status
 from ..core.usage import PassOutcome, advance
-from ..core.validity import Problem, repair_history, report_problem
+from ..core.validity import Problem, report_problem
 from ..errors import CheckpointAheadError, ConflictError, InvalidDataError
 from ..kube.client import JSON, KubeClient
 from ..kube.objects import InexactNumberError, get_object, replace_status
@@ -116,7 +116,7 @@ def _next_status(
     if problem is not None or inputs.profile is None:
         return ur.status.model_copy(deep=True), None, problem
     start = ur.status.model_copy(deep=True)
-    start.history, repaired = repair_history(start.history)
+    repaired = ur.status.history_repaired  # reading it merged duplicated periods: say so once
     try:
         outcome = advance(
             ur.spec, start, inputs.profile.spec, opts.now, inputs.pods, inputs.gpus, opts.catalog, inputs.existing_pods

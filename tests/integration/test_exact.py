@@ -11,7 +11,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_pod
 
-from .conftest import Sim
+from .conftest import Sim, run_cli
 from .world import (
     GROUP,
     create,
@@ -157,6 +157,10 @@ def test_history_holding_a_period_twice_is_merged_once(
     create_with_status(
         kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]}, status
     )
+    exported = run_cli("export", "focus", "-n", namespace)
+    assert exported.returncode == 0, exported.stderr
+    # the period's $10 idle is one FOCUS row (one idle row per report and period), not two
+    assert sum("2026-04-19T00:00:00" in line for line in exported.stdout.splitlines()) == 1, exported.stdout
     reconcile_together(namespace, T1, 1)
     st = status_of(kube, "usagereports", namespace, "daily")
     assert [h["period"] for h in st["history"]] == ["2026-04-19"]
@@ -166,3 +170,27 @@ def test_history_holding_a_period_twice_is_merged_once(
     st = status_of(kube, "usagereports", namespace, "daily")
     assert [h["period"] for h in st["history"]] == ["2026-04-19"]
     assert next(c for c in st["conditions"] if c["type"] == "Ready")["status"] == "True"
+
+
+def test_namespace_selector_attributes_only_matching_namespaces(
+    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
+) -> None:  # type: ignore[no-untyped-def]
+    w = new_world(kube, sim, namespace)
+    billed, free = f"{namespace}-billed", f"{namespace}-free"
+    selector = {"infercost.test/billed": namespace}
+    profile = {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}, "namespaceSelector": selector}
+    create(kube, "costprofiles", namespace, "h100", profile)
+    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100"})  # every namespace...
+    ips = {billed: new_ip(), free: new_ip()}
+    for ns, ip in ips.items():
+        w.inference_pod("vllm", ns, ip, "llama")
+        sim.write(ip, 8000, metricsgen.vllm("llama", 0, 0))
+    kube.merge_patch(f"/api/v1/namespaces/{billed}", {"metadata": {"labels": selector}})
+    reconcile_together(namespace, T0, 1)
+    for ip in ips.values():
+        sim.write(ip, 8000, metricsgen.vllm("llama", 1_000, 0))
+    reconcile_together(namespace, T1, 1)
+    st = status_of(kube, "usagereports", namespace, "daily")
+    # ...but only the labelled namespace's pod is attributed: its 1,000 tokens carry the whole TDP hour, 9.059178
+    assert [(m["namespace"], m["inputTokens"]) for m in st["byModel"]] == [(billed, 1_000)]
+    assert D(str(st["estimatedCostUSD"])) == D("9.059178")

@@ -128,16 +128,17 @@ def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
     return {"stdout": out.stdout, "stderr": out.stderr}
 
 
-def reconcile_together(namespace: str, now: str, writers: int, *extra: str) -> list[str]:
-    """``writers`` reconcilers at the same instant (one is a plain pass); the §7 invariants afterwards.
+def reconcile_together(namespace: str, now: str | None, writers: int, *extra: str) -> list[str]:
+    """``writers`` reconcilers at the same instant (None: the wall clock); the §7 invariants afterwards.
 
     Returns each writer's stdout.
     """
-    if writers == 1:
+    if writers == 1 and now is not None:
         return [reconcile(namespace, now, *extra)["stdout"]]
+    at = ["--now", now] if now is not None else []
     procs = [
         subprocess.Popen(
-            ["kubectl", "infercost", "reconcile", "-n", namespace, "--now", now, *extra],
+            ["kubectl", "infercost", "reconcile", "-n", namespace, *at, *extra],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

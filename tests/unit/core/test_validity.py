@@ -96,3 +96,12 @@ def test_a_warning_is_new_only_when_its_status_or_reason_changes() -> None:
     other = {**bad, "reason": "CheckpointInFuture"}
     assert warnings_begun([bad], [other]) == [other]
     assert warnings_begun([bad], [{"type": "Ready", "status": "True", "reason": "Accounted"}]) == []
+
+
+def test_every_reader_sees_a_duplicated_period_once() -> None:
+    # report and export read the same model: the duplicate is merged on reading, and reconcile says so
+    raw = {"period": "2026-04-19", "periodStart": "2026-04-19T00:00:00Z", "estimatedCostUSD": 10}
+    st = UsageReportStatus.model_validate({"history": [raw, raw]})
+    assert [h.period for h in st.history] == ["2026-04-19"]
+    assert st.history_repaired == "status.history listed 2026-04-19 more than once; merged into one each"
+    assert UsageReportStatus.model_validate({"history": [raw]}).history_repaired is None
