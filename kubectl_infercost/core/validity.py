@@ -44,7 +44,9 @@ def report_problem(spec: UsageReportSpec, status: UsageReportStatus, now: dateti
     try:
         zone(spec.time_zone)
     except InvalidDataError:
-        return Problem("InvalidTimeZone", f"spec.timeZone: unknown IANA time zone {spec.time_zone!r}")
+        return Problem(
+            "InvalidTimeZone", f"spec.timeZone: unknown time zone {spec.time_zone!r} (an IANA name, e.g. Europe/Paris)"
+        )
     checkpoint = status.checkpoint
     if checkpoint is not None and checkpoint.time > now and not replay:
         return Problem(

@@ -56,10 +56,13 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
     summary.problems += pod_problems
 
     profiles: dict[ProfileKey, tuple[JSON, CostProfile]] = {}
+    invalid: set[ProfileKey] = set()
     for obj in profile_objs:
         cp = _validate(client, CostProfile, obj, opts, summary)
         if cp is not None:
             profiles[(cp.metadata.namespace or "", cp.metadata.name)] = (obj, cp)
+        else:
+            invalid.add((obj["metadata"].get("namespace") or "", obj["metadata"]["name"]))
     # A node selected by several profiles is accounted by one of them only (the oldest).
     claims = [
         Claim(key, cp.metadata.creation_timestamp, discovery.profile_nodes(view, cp.spec))
@@ -118,10 +121,10 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
     for obj, ur, scope in reports:
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
         missing = None
-        if ref not in profiles:
-            missing = Problem(
-                "CostProfileNotFound", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} not found (or not valid)"
-            )
+        if ref in invalid:
+            missing = Problem("CostProfileNotReady", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} is not valid")
+        elif ref not in profiles:
+            missing = Problem("CostProfileNotFound", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} not found")
         elif ref not in usable:
             missing = Problem("CostProfileNotReady", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} is not Ready")
         inputs = ReportInputs(

@@ -71,6 +71,7 @@ def write_profile(
                 status.conditions, "Ready", "False", problem.reason, problem.message, opts.now
             )
             summary.not_ready.append(f"costprofile {key_of(obj)}: {problem.reason}: {problem.message}")
+            summary.problems.append(f"CostProfile {key_of(obj)}: {problem.message}")
             ok = False
         status.conditions = set_condition(status.conditions, "NodesShared", *shared, opts.now)
         if shared[0] == "True":
@@ -146,6 +147,7 @@ def write_report(
                 status.conditions, "Ready", "False", problem.reason, problem.message, opts.now
             )
             summary.not_ready.append(f"usagereport {key_of(obj)}: {problem.reason}: {problem.message}")
+            summary.problems.append(f"UsageReport {key_of(obj)}: {problem.message}")
         status.last_updated = opts.now
         if opts.dry_run:
             _record(summary, obj, outcome)

@@ -82,3 +82,5 @@ def test_bad_reports_are_not_ready_with_one_event_each(
         "jsonpath={.status.conditions[?(@.type=='Ready')].status}",
     )
     assert ready == "False"  # a future checkpoint is never Ready=True
+    # leave no bad object behind for later tests that read every namespace
+    _kubectl("delete", "usagereports", "--all", "-n", namespace)

@@ -152,6 +152,8 @@ def test_history_holding_a_period_twice_is_merged_once(
         "periodEnd": "2026-04-20T00:00:00Z",
         "estimatedCostUSD": 10,
         "idleCostUSD": 10,
+        "gpuHours": 192,
+        "idleGpuHours": 192,
     }
     status = {"history": [day, dict(day)], "checkpoint": {"time": "2026-04-20T10:00:00Z"}, "period": "2026-04-20"}
     create_with_status(

@@ -22,7 +22,7 @@ def test_unknown_time_zone_names_the_field() -> None:
     spec = UsageReportSpec.model_validate({"costProfileRef": "p", "timeZone": "Mars/Olympus"})
     problem = report_problem(spec, status(), NOW, replay=False)
     assert problem is not None and problem.reason == "InvalidTimeZone"
-    assert problem.message == "spec.timeZone: unknown IANA time zone 'Mars/Olympus'"
+    assert problem.message == "spec.timeZone: unknown time zone 'Mars/Olympus' (an IANA name, e.g. Europe/Paris)"
 
 
 def test_future_checkpoint_is_never_ready_but_a_replay_is_refused_elsewhere() -> None:
