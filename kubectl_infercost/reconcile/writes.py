@@ -19,7 +19,7 @@ from ..kube.client import JSON, KubeClient
 from ..kube.objects import InexactNumberError, get_object, replace_status
 from ..kube.resources import COST_PROFILES, USAGE_REPORTS, Resource
 from ..models import CostProfile, CostProfileStatus, UsageReport, UsageReportStatus
-from .alerts import emit_warnings
+from .alerts import emit_warnings, mark_not_ready
 from .options import PassOptions, PassSummary, key_of
 
 MAX_WRITE_ATTEMPTS = 6
@@ -148,6 +148,13 @@ def write_report(
             )
             summary.not_ready.append(f"usagereport {key_of(obj)}: {problem.reason}: {problem.message}")
             summary.problems.append(f"UsageReport {key_of(obj)}: {problem.message}")
+            if outcome is None:
+                # Not accounted: the status stays exactly as stored, only Ready changes.
+                if not opts.dry_run:
+                    mark_not_ready(
+                        client, USAGE_REPORTS, obj, problem.reason, problem.message, opts.now, summary.problems
+                    )
+                return
         status.last_updated = opts.now
         if opts.dry_run:
             _record(summary, obj, outcome)
