@@ -12,7 +12,7 @@ from testenv import metricsgen
 from testenv.simpod import make_node, make_pod
 
 from .conftest import REPO, Sim, run_cli
-from .world import check_invariants, status_of
+from .world import check_invariants, create, status_of
 
 GO_CRDS = REPO / "tests" / "fixtures" / "crds" / "infercost-go-v0.4.0"
 
@@ -28,6 +28,12 @@ def test_go_operator_crds_upgrade_in_place(installed: None, kube: KubeClient, si
     try:
         applied = _kubectl("apply", "-f", str(REPO / "samples"))  # a fresh user's quick start, namespaces included
         assert applied.returncode == 0, applied.stderr
+        # the Go CRDs accept pueFactor 0, ours do not: an object created then must say so after the upgrade
+        legacy = {
+            "hardware": {"gpuModel": "L4", "gpuCount": 1, "purchasePriceUSD": 2500, "amortizationYears": 3},
+            "electricity": {"ratePerKWh": 0.1, "pueFactor": 0},
+        }
+        create(kube, "costprofiles", "engineering", "legacy", legacy)
         refused = run_cli("reconcile", "-n", "engineering", "--now", "2026-04-20T10:00:00Z")
         assert refused.returncode != 0
         errors = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
@@ -49,6 +55,13 @@ def test_go_operator_crds_upgrade_in_place(installed: None, kube: KubeClient, si
     assert second.returncode == 0, second.stderr
     st = status_of(kube, "usagereports", "engineering", "engineering-daily")
     check_invariants(st)
+    assert "not ready: costprofile engineering/legacy: InvalidSpec: spec.electricity.pueFactor:" in second.stdout
+    cond = next(
+        c for c in status_of(kube, "costprofiles", "engineering", "legacy")["conditions"] if c["type"] == "Ready"
+    )
+    assert (cond["status"], cond["reason"]) == ("False", "InvalidSpec")
+    described = _kubectl("describe", "costprofile", "legacy", "-n", "engineering").stdout
+    assert described.count("Warning  InvalidSpec") == 1, described
     # the sample profile for 1 h: 280000/(3 x 8760) = 10.654490 + 280000 x 0.10/8760 = 3.196347 + TDP 700 W x 8
     # = 5.6 kWh x 1.4 x 0.12 = 0.9408 -> C = 14.791637...; the pod holds 4 of 8 GPUs: C/2 = 7.395819, idle 7.395819
     assert [(m["model"], D(str(m["estimatedCostUSD"]))) for m in st["byModel"]] == [("llama", D("7.395819"))]
