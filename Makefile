@@ -17,10 +17,12 @@ setup:
 	$(PYTHON) -m pip install -q -e '.[dev]'
 	hack/build-test-binaries >/dev/null
 	hack/build-kube-state-metrics >/dev/null
+	hack/build-versitygw >/dev/null
 
 test-binaries:
 	hack/build-test-binaries >/dev/null
 	hack/build-kube-state-metrics >/dev/null
+	hack/build-versitygw >/dev/null
 
 krew:
 	hack/build-krew >/dev/null
