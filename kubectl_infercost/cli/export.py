@@ -19,6 +19,7 @@ import click
 from ..errors import InferCostError, InvalidDataError, UsageError
 from .common import GlobalOptions, global_options, global_options_with, pass_options, resolve_namespace
 from .completion import complete_periods
+from .export_s3 import TO_METAVAR, check_s3_flags, export_to_s3, s3_options, split_to
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
@@ -104,7 +105,13 @@ def export() -> None:
     help="Only this period (2026-04-20, 2026-W17, 2026-04); a month also selects its days and weeks.",
 )
 @_utc_date_option("--from", "start", "Only periods overlapping [from, to) (UTC dates).")
-@_utc_date_option("--to", "end", "End of the --from/--to window, exclusive (UTC date).")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar=TO_METAVAR,
+    help="End of the --from/--to window (UTC date, exclusive), or the destination s3://BUCKET/PREFIX; repeatable.",
+)
 @click.option(
     "--include-open/--closed-only",
     default=True,
@@ -117,7 +124,7 @@ def export() -> None:
     type=click.Choice(["csv", "json", "jsonl", "parquet"]),
     default="csv",
     show_default=True,
-    help="Output format: jsonl is one record per line; parquet needs --out or --output-dir.",
+    help="Output format: jsonl is one record per line; parquet needs --out, --output-dir or --to s3://….",
 )
 @click.option(
     "--focus-version",
@@ -154,6 +161,9 @@ def export() -> None:
     "--tag-label", "tag_labels", multiple=True, metavar="KEY", help="Copy this namespace label into Tags (repeatable)."
 )
 @click.option("--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace label keys copied into Tags.")
+@click.option("--include-namespaces", metavar="NS,...", help="Only rows charged to these namespaces (SubAccountId).")
+@click.option("--exclude-namespaces", metavar="NS,...", help="No rows charged to these namespaces (SubAccountId).")
+@s3_options
 @compare_to_option("Cloud model of the x_InferCloudEquivalent* columns (default: the cheapest per row).")
 @pricing_file_option
 @global_options_with(namespace_help="Only the UsageReports of this namespace (default: all namespaces).")
@@ -162,7 +172,7 @@ def focus(
     opts: GlobalOptions,
     period: str | None,
     start: datetime | None,
-    end: datetime | None,
+    to: tuple[str, ...],
     include_open: bool,
     fmt: str,
     focus_version: str,
@@ -176,6 +186,12 @@ def focus(
     provider_name: str,
     tag_labels: tuple[str, ...],
     tag_allowlist: str | None,
+    include_namespaces: str | None,
+    exclude_namespaces: str | None,
+    s3_endpoint: str | None,
+    s3_region: str | None,
+    s3_addressing: str,
+    ternary: bool,
     compare_to: tuple[str, str] | None,
     pricing_file: str | None,
 ) -> None:
@@ -186,13 +202,20 @@ def focus(
     SubAccountId; no field before column 30 ever holds a comma).
     """
     from ..core.focus import ExportOptions, OptionError, PeriodSelection, build_rows, identifier_from, layout_for
+    from ..core.namespaces import NamespaceFilter, filter_rows
 
     if out == "-":
         out = None
+    end, destination = split_to(to)
+    s3_flags = {"s3_endpoint": s3_endpoint, "s3_region": s3_region, "s3_addressing": s3_addressing, "ternary": ternary}
+    check_s3_flags(destination, out, output_dir, s3_flags)
+    keep = NamespaceFilter.parse(include_namespaces, exclude_namespaces)
     if out is not None and output_dir is not None:
         raise UsageError("--out and --output-dir are mutually exclusive")
-    if fmt == "parquet" and out is None and output_dir is None:
-        raise UsageError("--format parquet needs --out FILE or --output-dir DIR (Parquet is not written to a terminal)")
+    if fmt == "parquet" and out is None and output_dir is None and destination is None:
+        raise UsageError(
+            "--format parquet needs --out FILE, --output-dir DIR or --to s3://… (Parquet is not written to a terminal)"
+        )
     if columns is not None and fmt == "parquet":
         raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
     namespace = resolve_namespace(opts.namespace, opts.all_namespaces, None)  # export defaults to ALL namespaces
@@ -229,11 +252,18 @@ def focus(
         rows = build_rows(sources, catalog, options, on_skip=lambda exc: skip(str(exc)))
     except OptionError as exc:
         raise _usage_error(exc) from exc
-    count = _write(fmt, options, rows, out, output_dir)
+    if keep.active:
+        rows = filter_rows(rows, options.layout.index("SubAccountId"), keep)
+    if destination is not None:
+        count = export_to_s3(destination, s3_flags, fmt, options.layout, rows, options.billing_account_id)
+    else:
+        count = _write(fmt, options, rows, out, output_dir)
     if count == 0:
         scope = f"namespace {namespace}" if namespace else "all namespaces"
         click.echo(
-            f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); wrote the header only", err=True
+            f"note: no FOCUS rows matched ({len(sources)} UsageReports in {scope}); "
+            + ("nothing uploaded" if destination is not None else "wrote the header only"),
+            err=True,
         )
     if skipped:
         raise InvalidDataError(
