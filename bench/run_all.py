@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_startup.py", "bench_parser.py", "bench_reconcile.py", "bench_focus.py", "bench_vs_go.py"]
+BENCHES = [
+    "bench_startup.py",
+    "bench_parser.py",
+    "bench_reconcile.py",
+    "bench_focus.py",
+    "bench_vs_go.py",
+    "bench_s3_client.py",
+]
 
 
 def main() -> int:
