@@ -120,5 +120,9 @@ def export_to_s3(
             n = next((n for key, n in rows_of.items() if written.endswith("/" + key)), None)
             click.echo(f"uploaded {written}" + (f" ({n} rows)" if n is not None else ""), err=True)
 
-        upload_all(destination, files, report)
-    return sum(counts.values())
+        written = upload_all(destination, files, report)
+    total = sum(counts.values())
+    if written:
+        targets = " and ".join(target.url() for target in locations)
+        click.echo(f"wrote {len(written)} objects ({total} rows in {len(counts)} days) to {targets}", err=True)
+    return total

@@ -152,6 +152,7 @@ def test_export_reads_back_as_one_table_equal_to_report(world: tuple[str, str], 
     stored = objects(s3, bucket)
     assert sorted(stored) == keys_for("focus", ["2026-04-19", "2026-04-20"])
     assert result.stderr.count("uploaded s3://") == 4, result.stderr
+    assert f"wrote 4 objects (8 rows in 2 days) to s3://{bucket}/focus" in result.stderr
 
     table = read_back(s3, bucket, "focus").to_pylist()  # the version folder's _metadata is skipped
     # per namespace and day: one token row + one idle row -> 2 namespaces x 2 days x 2 = 8 rows
