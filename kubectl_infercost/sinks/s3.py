@@ -77,7 +77,7 @@ class S3Settings:
     endpoint: str | None = None  # None: AWS (or AWS_ENDPOINT_URL[_S3])
     region: str | None = None  # None: AWS_REGION / AWS_DEFAULT_REGION / the profile's
     addressing: str = "auto"  # auto: path-style with an endpoint, virtual-hosted on AWS
-    multipart_threshold: int = 64 * 1024 * 1024
+    multipart_threshold: int = 8 * 1024 * 1024  # boto3's default; parts of 8 MiB
 
     @property
     def addressing_style(self) -> str:
@@ -95,9 +95,12 @@ class S3Destination:
         self._client: Any = None
 
     @property
+    def endpoint(self) -> str:
+        return self.settings.endpoint or (self._client.meta.endpoint_url if self._client is not None else "AWS S3")
+
+    @property
     def where(self) -> str:
-        endpoint = self.settings.endpoint or (self._client.meta.endpoint_url if self._client is not None else "AWS S3")
-        return f"bucket {self.location.bucket} at {endpoint}"
+        return f"bucket {self.location.bucket} at {self.endpoint}"
 
     def _connect(self) -> Any:
         if self._client is None:
@@ -128,7 +131,7 @@ class S3Destination:
         try:
             client.head_bucket(Bucket=self.location.bucket)
         except Exception as exc:
-            raise self._error("cannot use", exc) from exc
+            raise ObjectStoreError(f"cannot use {self.where}: {_describe(exc)}") from exc
 
     def upload(self, path: Path, relative: PurePosixPath, location: S3Location | None = None) -> str:
         """Upload one finished file to ``location``/``relative``; returns its s3:// URL."""
@@ -147,11 +150,10 @@ class S3Destination:
                 Config=config,
             )
         except Exception as exc:
-            raise self._error(f"uploading {target.url(relative)} failed:", exc) from exc
+            raise ObjectStoreError(
+                f"uploading {target.url(relative)} to {self.endpoint} failed: {_describe(exc)}"
+            ) from exc
         return target.url(relative)
-
-    def _error(self, action: str, exc: Exception) -> ObjectStoreError:
-        return ObjectStoreError(f"{action} {self.where}: {_describe(exc)}")
 
 
 def _content_type(name: str) -> str:

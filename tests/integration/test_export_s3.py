@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -241,7 +242,7 @@ def test_server_killed_mid_run_leaves_no_partial_object(
     stored = objects(s3, bucket)
     assert sorted(f"s3://{bucket}/{key}" for key in stored) == sorted(uploaded)
     assert 1 <= len(uploaded) < 202, stderr
-    failed = error.split("uploading ", 1)[1].split(" failed", 1)[0]
+    failed = error.split("uploading ", 1)[1].split(f" to {s3.endpoint} failed: ", 1)[0]
     assert failed.startswith(f"s3://{bucket}/focus/") and failed.removeprefix(f"s3://{bucket}/") not in stored
     assert f"{len(uploaded)} object(s) written before it" in error
     # every object the store holds is whole
@@ -291,3 +292,48 @@ def test_usage_errors(world: tuple[str, str], s3: S3Server) -> None:
         result = run_cli("export", "focus", *args, env=s3.env())
         assert result.returncode == 2, (args, result.stderr)
         assert message in one_error_line(result), (args, result.stderr)
+
+
+def test_server_killed_during_a_multipart_upload_leaves_no_object(
+    installed: None, kube: KubeClient, namespace: str, s3: S3Server, bucket: str
+) -> None:
+    # 3 reports x 1,800 models on one day, as JSON (about 2.3 kB a record): one object of about 12 MB,
+    # over the 8 MiB multipart threshold. The server is killed as soon as its first part lands.
+    for r in range(3):
+        models = [
+            {"model": f"model-{r}-{i:04d}", "namespace": namespace, "inputTokens": 1_000_000, "outputTokens": 0,
+             "estimatedCostUSD": D("1")}
+            for i in range(1800)
+        ]  # fmt: skip
+        status = {
+            "period": "2026-04-20", "periodStart": "2026-04-20T00:00:00Z", "periodEnd": "2026-04-20T10:00:00Z",
+            "inputTokens": 1800 * 1_000_000, "outputTokens": 0, "estimatedCostUSD": D(1800), "byModel": models,
+        }  # fmt: skip
+        create_with_status(kube, "usagereports", namespace, f"r{r}", {"costProfileRef": "none", "schedule": "daily"},
+                           status)  # fmt: skip
+    parts = Path(s3.root, bucket, ".sgwtmp", "multipart")
+    proc = subprocess.Popen(
+        ["kubectl", "infercost", "export", "focus", "-n", namespace, "--to", f"s3://{bucket}/focus", "--format",
+         "json", "--s3-endpoint", s3.endpoint, "--billing-account-id", ACCOUNT],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env={**os.environ, **s3.env()},
+    )  # fmt: skip
+    killed = False
+    while proc.poll() is None:
+        if parts.is_dir() and any(p.is_file() for p in parts.rglob("*")):
+            s3.kill()
+            killed = True
+            break
+        time.sleep(0.002)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    status = proc.wait(timeout=120)
+    s3.start()
+    assert killed, f"the upload ended before a part was seen: {stderr}"
+    error = one_error_line(subprocess.CompletedProcess([], status, "", stderr))
+    key = f"focus/{VERSION}/year=2026/month=04/day=20/infercost-{ACCOUNT}-2026-04-20.json"
+    assert error == (
+        f"error: uploading s3://{bucket}/{key} to {s3.endpoint} failed: the endpoint cannot be reached "
+        "(connection failed); nothing written"
+    )
+    assert objects(s3, bucket) == {}  # the parts are not an object
+    assert not Path(s3.root, bucket, key).exists()
