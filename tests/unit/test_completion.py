@@ -105,14 +105,17 @@ def python(code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("args", [["version"], ["--help"], ["report", "--help"], ["__complete", "rep"]])
+@pytest.mark.parametrize(
+    "args", [["version"], ["--help"], ["report", "--help"], ["export", "focus", "--help"], ["__complete", "rep"]]
+)
 def test_startup_paths_import_no_heavy_module(args: list[str]) -> None:
     """`version`, `--help` and static completions stay fast: no client, validation, YAML or Arrow imports."""
     probe = (
         "import sys\n"
         "from kubectl_infercost.__main__ import main\n"
         f"main({args!r})\n"
-        "heavy = ('pydantic', 'httpx', 'kubernetes', 'pyarrow', 'yaml', 'tabulate', 'matplotlib')\n"
+        "heavy = ('pydantic', 'httpx', 'kubernetes', 'pyarrow', 'yaml', 'tabulate', 'matplotlib', 'boto3',\n"
+        "         'botocore')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     done = python(probe)
