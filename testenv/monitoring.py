@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import yaml
 
-from .ksmseries import CONFIG, REPO
+from .hackbuild import BuildError, cached_binary
+from .ksmseries import CONFIG
 
 KSM_PORT, PROMETHEUS_PORT, ALERTMANAGER_PORT = 18080, 19090, 19093
 
@@ -38,12 +39,10 @@ def _binary(name: str) -> str:
 
 def kube_state_metrics_binary() -> str:
     """The cached build (built now, about 2 minutes, if absent)."""
-    out = subprocess.run(
-        [str(REPO / "hack" / "build-kube-state-metrics")], capture_output=True, text=True, check=False, timeout=900
-    )
-    if out.returncode != 0:
-        raise MonitoringError(f"building kube-state-metrics failed: {out.stderr[-2000:]}")
-    return out.stdout.strip().splitlines()[-1]
+    try:
+        return cached_binary("build-kube-state-metrics")
+    except BuildError as exc:
+        raise MonitoringError(str(exc)) from exc
 
 
 def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen[bytes] | None = None) -> None:

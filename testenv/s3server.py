@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .controlplane import REPO
+from .hackbuild import BuildError, cached_binary
 
 S3_PORT = 17070
 
@@ -28,12 +28,10 @@ class S3ServerError(RuntimeError):
 
 def versitygw_binary() -> str:
     """The cached build (built now, about 2 minutes on 2 cores, if absent)."""
-    out = subprocess.run(
-        [str(REPO / "hack" / "build-versitygw")], capture_output=True, text=True, check=False, timeout=900
-    )
-    if out.returncode != 0:
-        raise S3ServerError(f"building versitygw failed: {out.stderr[-2000:]}")
-    return out.stdout.strip().splitlines()[-1]
+    try:
+        return cached_binary("build-versitygw")
+    except BuildError as exc:
+        raise S3ServerError(str(exc)) from exc
 
 
 def _listening(port: int) -> bool:
