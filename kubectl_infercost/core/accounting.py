@@ -12,11 +12,16 @@ leaves the checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from ..models import Checkpoint, PodCheckpoint, SeriesCheckpoint
+from .counters import CounterSample, growth
+
+# A series' raw samples (input, output), oldest first, when the source keeps history (Prometheus).
+SeriesSamples = tuple[Sequence[CounterSample], Sequence[CounterSample]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class PodObservation:
     started: datetime | None
     gpus: int  # GPUs it holds: DCGM pod mapping, else its nvidia.com/gpu limit
     series: Mapping[str, TokenCounter] | None  # series identity -> counter; None when the scrape failed
+    # With a history source: each series' samples; ``series`` then holds its last sample's values.
+    samples: Mapping[str, SeriesSamples] | None = None
 
     def model_of(self, counter: TokenCounter) -> str:
         return counter.model or self.model
@@ -82,8 +89,23 @@ def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[Pod
         old_series = {s.labels: (s.in_, s.out) for s in old.series} if old else {}
         for identity, counter in pod.series.items():
             previous = old_series.get(identity, (0, 0))  # a new series started from zero
-            _add(delta.tokens, pod.model_of(counter), _growth((counter.input, counter.output), previous))
+            history = pod.samples.get(identity) if pod.samples is not None else None
+            if history is None:
+                grown = _growth((counter.input, counter.output), previous)
+            else:
+                grown = _sampled_growth(history, previous, checkpoint.time)
+            _add(delta.tokens, pod.model_of(counter), grown)
     return deltas
+
+
+def _sampled_growth(history: SeriesSamples, previous: tuple[int, int], since: datetime) -> tuple[int, int]:
+    """Sum of increases of the samples after the checkpoint, from its values: resets in between count too."""
+    since_ms = int(since.timestamp() * 1000)
+    grown = [
+        growth(samples, CounterSample(since_ms, Decimal(before)), new_from_zero=True).increase
+        for samples, before in zip(history, previous, strict=True)
+    ]
+    return int(grown[0]), int(grown[1])
 
 
 def _legacy_deltas(delta: PodDelta, old: PodCheckpoint) -> None:

@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from kubectl_infercost.core.accounting import PodObservation, TokenCounter, next_pod_checkpoints, token_deltas
 from kubectl_infercost.core.cost import GpuEnergy
+from kubectl_infercost.core.counters import CounterSample
 from kubectl_infercost.core.usage import advance
 from kubectl_infercost.models import (
     Checkpoint,
@@ -138,3 +139,27 @@ def test_checkpoint_of_an_older_version_is_compared_by_model_once() -> None:
     assert token_deltas(cp, [pod])[0].tokens == {"m": (566, 0)}
     rewritten = next_pod_checkpoints(cp, [pod])[0].series
     assert [(s.labels, s.in_) for s in rewritten] == [('engine="0"', 1_500), ('engine="1"', 300)]
+
+
+def test_sampled_series_count_increases_after_the_checkpoint_including_a_reset_between_passes() -> None:
+    def at(seconds: int, value: int) -> CounterSample:
+        return CounterSample(int((T0 + timedelta(seconds=seconds)).timestamp() * 1000), D(value))
+
+    checkpoint = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(
+                uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", labels="", in_=1_000, out=50)]
+            )
+        ],
+    )
+    # input: a sample at the checkpoint instant (already counted), 1,300, reset to 200, 260
+    #   -> 300 + 200 + 60 = 560, where the last value alone (260 < 1,000) would give 260
+    # output: 80 -> 95 -> 20 (reset) -> (30 + 15 + 20) = 65
+    samples = {"": ([at(0, 1_000), at(15, 1_300), at(30, 200), at(45, 260)], [at(15, 80), at(30, 95), at(45, 20)])}
+    pod = PodObservation("u1", "ns", "pod", "m", BEFORE, 0, {"": TokenCounter(None, 260, 20)}, samples)
+    (delta,) = token_deltas(checkpoint, [pod])
+    assert delta.tokens == {"m": (560, 65)}
+    # the checkpoint keeps the last sample's values: the next pass counts from 260 / 20
+    (kept,) = next_pod_checkpoints(checkpoint, [pod])
+    assert [(s.in_, s.out) for s in kept.series] == [(260, 20)]
