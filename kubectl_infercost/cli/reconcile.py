@@ -8,12 +8,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import ApiError, ConfigError, InvalidDataError, UsageError
 from .common import GlobalOptions, global_options, parse_duration, parse_instant, pass_options
+from .prometheus_flags import prometheus_client, prometheus_options
 
 if TYPE_CHECKING:
     from ..core.cloud import PriceCatalog
@@ -45,6 +46,7 @@ class _Stop:
 @click.option("--max-scrape-bytes", type=click.IntRange(1024), default=16 * 1024 * 1024, show_default=True)
 @click.option("--pricing-file", type=click.Path(dir_okay=False), help="Cloud price catalog (default: bundled).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@prometheus_options
 @global_options
 @pass_options
 def reconcile(
@@ -58,6 +60,7 @@ def reconcile(
     max_scrape_bytes: int,
     pricing_file: str | None,
     quiet: bool,
+    **prometheus_flags: Any,
 ) -> None:
     """Scrape DCGM exporters and inference servers and write costs into CR status.
 
@@ -75,6 +78,7 @@ def reconcile(
     timeout = parse_duration(scrape_timeout, "--scrape-timeout")
     if timeout <= 0:
         raise UsageError("--scrape-timeout must be above 0")
+    prometheus = prometheus_client(**prometheus_flags, timeout=max(timeout, 30.0))
     stop = _Stop()
     if watch:
         signal.signal(signal.SIGINT, stop)
@@ -101,6 +105,7 @@ def reconcile(
                     max_bytes=max_scrape_bytes,
                     dry_run=dry_run,
                     replay=now_text is not None,
+                    prometheus=prometheus,
                 )
                 summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
             except (ApiError, ConfigError) as exc:

@@ -22,6 +22,8 @@ from kubectl_infercost.metrics.textparse import (
 
 __all__ = [
     "BACKENDS",
+    "DCGM_ENERGY",
+    "DCGM_POWER",
     "GpuReading",
     "SeriesCounter",
     "TokenScrape",
@@ -29,6 +31,7 @@ __all__ = [
     "extract_gpus",
     "extract_tokens",
     "series_identity",
+    "token_families",
 ]
 
 BACKENDS: tuple[str, ...] = ("vllm", "sglang", "llamacpp", "tgi", "triton", "nim")
@@ -56,8 +59,8 @@ _PREFIX_BACKENDS: dict[str, str] = {
 _MODEL_LABEL = "model_name"
 
 _DCGM_PREFIX = "DCGM_FI_"
-_DCGM_POWER = "DCGM_FI_DEV_POWER_USAGE"
-_DCGM_ENERGY = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
+_DCGM_POWER = DCGM_POWER = "DCGM_FI_DEV_POWER_USAGE"
+_DCGM_ENERGY = DCGM_ENERGY = "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION"
 # Current label first, then the --use-old-namespace spelling.
 _POD_LABELS = ("pod", "pod_name")
 _NAMESPACE_LABELS = ("namespace", "pod_namespace")
@@ -108,6 +111,15 @@ class GpuReading:
     namespace: str | None
     container: str | None
     pod_uid: str | None
+
+
+def token_families(backend: str) -> tuple[tuple[str, str], ...]:
+    """The (input, output) counter names a backend's tokens come from, in the order they are tried."""
+    if backend == "triton":
+        return (_TOKEN_NAMES["vllm"], _TRTLLM_NAMES)
+    if backend == "auto":
+        return (*_TOKEN_NAMES.values(), _TRTLLM_NAMES)
+    return (_TOKEN_NAMES[backend],)
 
 
 def _has_nim_tokens(text: str) -> bool:

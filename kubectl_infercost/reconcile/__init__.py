@@ -20,8 +20,9 @@ from ..kube.resources import COST_PROFILES, USAGE_REPORTS
 from ..kube.scrape import scrape_all
 from ..models import CostProfile, UsageReport
 from .alerts import mark_not_ready
-from .observe import dcgm_outcome, observe_pods, parse_all
+from .observe import Parsed, dcgm_outcome, observe_pods, parse_all
 from .options import PassOptions, PassSummary, key_of
+from .promsource import observe_prometheus
 from .writes import ReportInputs, write_profile, write_report
 
 __all__ = ["PassOptions", "PassSummary", "run_pass"]
@@ -44,6 +45,27 @@ def _validate(
         resource = COST_PROFILES if model is CostProfile else USAGE_REPORTS
         mark_not_ready(client, resource, obj, reason, message, opts.now, summary.problems)
     return None
+
+
+def _from_prometheus(
+    opts: PassOptions,
+    reports: list[tuple[JSON, UsageReport, list[discovery.InferencePod]]],
+    inference: list[discovery.InferencePod],
+    exporters: list[discovery.ExporterPod],
+    progress: Callable[[int, int], None] | None,
+    summary: PassSummary,
+) -> Parsed:
+    """One range query per family, reaching back to the oldest checkpoint (plus the lookback)."""
+    assert opts.prometheus is not None
+    since = [ur.status.checkpoint.time for _, ur, _ in reports if ur.status and ur.status.checkpoint]
+    window = max([(opts.now - t).total_seconds() for t in since] + [0.0]) + opts.prometheus_lookback
+    parsed, samples, family_failures = observe_prometheus(
+        opts.prometheus, inference, exporters, opts.now, window, progress
+    )
+    parsed.samples = samples
+    summary.endpoints = len({p.endpoint for p in inference} | {e.endpoint for e in exporters})
+    summary.failed_endpoints += family_failures
+    return parsed
 
 
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
@@ -95,20 +117,22 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         )
         reports.append((obj, ur, scope))
 
-    scraped = scrape_all(
-        client,
-        [e.endpoint for key in profiles for e in exporters[key]]
-        + [p.endpoint for _, _, scope in reports for p in scope],
-        concurrency=opts.concurrency,
-        timeout=opts.scrape_timeout,
-        max_bytes=opts.max_bytes,
-        progress=progress,
-    )
-    parsed = parse_all(
-        (p for _, _, scope in reports for p in scope), (e for v in exporters.values() for e in v), scraped
-    )
-    summary.endpoints = len(scraped)
-    summary.failed_endpoints = parsed.failure_lines(parsed.failures)
+    in_scope = [p for _, _, scope in reports for p in scope]
+    all_exporters = [e for v in exporters.values() for e in v]
+    if opts.prometheus is not None:
+        parsed = _from_prometheus(opts, reports, in_scope, all_exporters, progress, summary)
+    else:
+        scraped = scrape_all(
+            client,
+            [e.endpoint for e in all_exporters] + [p.endpoint for p in in_scope],
+            concurrency=opts.concurrency,
+            timeout=opts.scrape_timeout,
+            max_bytes=opts.max_bytes,
+            progress=progress,
+        )
+        parsed = parse_all(in_scope, all_exporters, scraped)
+        summary.endpoints = len(scraped)
+    summary.failed_endpoints += parsed.failure_lines(parsed.failures)
 
     outcomes = {}
     usable: set[ProfileKey] = set()

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..core.accounting import PodObservation, TokenCounter
+from ..core.accounting import PodObservation, SeriesSamples, TokenCounter
 from ..core.cost import GpuEnergy
 from ..core.profile import DcgmOutcome
 from ..kube import discovery
@@ -23,6 +23,7 @@ class Parsed:
     tokens: dict[Endpoint, dict[str, TokenCounter]] = field(default_factory=dict)
     gpus: dict[Endpoint, list[GpuReading]] = field(default_factory=dict)
     failures: dict[Endpoint, str] = field(default_factory=dict)
+    samples: dict[Endpoint, dict[str, SeriesSamples]] = field(default_factory=dict)  # history sources only
 
     def fail(self, endpoint: Endpoint, error: str | None) -> None:
         self.failures[endpoint] = f"{endpoint.namespace}/{endpoint.pod}:{endpoint.port}: {error}"
@@ -95,5 +96,8 @@ def observe_pods(scope: list[discovery.InferencePod], parsed: Parsed, dcgm: Dcgm
     for pod in scope:
         gpus = dcgm.owners.get((pod.namespace, pod.name)) or pod.gpu_limit
         series = parsed.tokens.get(pod.endpoint)
-        observations.append(PodObservation(pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series))
+        samples = parsed.samples.get(pod.endpoint)
+        observations.append(
+            PodObservation(pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series, samples)
+        )
     return observations

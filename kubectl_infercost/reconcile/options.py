@@ -9,6 +9,7 @@ from decimal import Decimal
 from ..core.cloud import PriceCatalog
 from ..core.money import ZERO
 from ..kube.client import JSON
+from ..prometheus import PrometheusClient
 
 
 @dataclass
@@ -21,6 +22,8 @@ class PassOptions:
     max_bytes: int = 16 * 1024 * 1024
     dry_run: bool = False
     replay: bool = False  # ``now`` was given (--now): a checkpoint after it is refused, not the object's fault
+    prometheus: PrometheusClient | None = None  # --metrics-source prometheus: counters from it, not pod proxies
+    prometheus_lookback: float = 300.0  # seconds of samples read before the oldest checkpoint (and on a first pass)
 
 
 @dataclass

@@ -1,0 +1,84 @@
+"""``--metrics-source`` and the ``--prometheus-*`` flags, shared by the commands that read metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import UsageError
+from ..prometheus import PrometheusClient, PrometheusOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_FLAGS = [
+    click.option(
+        "--metrics-source",
+        type=click.Choice(["proxy", "prometheus"]),
+        default="proxy",
+        show_default=True,
+        help="Where token and DCGM counters come from: pod-proxy scrapes, or Prometheus (--prometheus-url).",
+    ),
+    click.option("--prometheus-url", metavar="URL", help="Prometheus, Thanos or Mimir query URL (…/api/v1 below it)."),
+    click.option(
+        "--prometheus-header",
+        "prometheus_headers",
+        metavar="K=V",
+        multiple=True,
+        help="HTTP header on every query, e.g. X-Scope-OrgID=team (repeatable).",
+    ),
+    click.option(
+        "--prometheus-bearer-token-file",
+        type=click.Path(dir_okay=False),
+        help="Bearer token file, reread per pass.",
+    ),
+    click.option("--prometheus-ca-file", type=click.Path(dir_okay=False), help="CA bundle for an https:// URL."),
+    click.option(
+        "--prometheus-selector",
+        default="",
+        metavar="MATCHERS",
+        help='Label matchers added to every query, e.g. cluster="prod".',
+    ),
+]
+
+
+def prometheus_options(command: F) -> F:
+    for flag in reversed(_FLAGS):
+        command = flag(command)
+    return command
+
+
+def prometheus_client(
+    metrics_source: str,
+    prometheus_url: str | None,
+    prometheus_headers: tuple[str, ...],
+    prometheus_bearer_token_file: str | None,
+    prometheus_ca_file: str | None,
+    prometheus_selector: str,
+    timeout: float,
+) -> PrometheusClient | None:
+    """The client for ``--metrics-source prometheus``, or None for pod-proxy scrapes."""
+    if metrics_source != "prometheus":
+        if prometheus_url:
+            raise UsageError("--prometheus-url needs --metrics-source prometheus")
+        return None
+    if not prometheus_url:
+        raise UsageError("--metrics-source prometheus needs --prometheus-url")
+    headers: dict[str, str] = {}
+    for item in prometheus_headers:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--prometheus-header {item!r}: expected K=V")
+        headers[key.strip()] = value
+    return PrometheusClient(
+        PrometheusOptions(
+            prometheus_url,
+            headers=headers,
+            bearer_token_file=Path(prometheus_bearer_token_file) if prometheus_bearer_token_file else None,
+            ca_file=Path(prometheus_ca_file) if prometheus_ca_file else None,
+            selector=prometheus_selector.strip().strip("{}"),
+            timeout=timeout,
+        )
+    )
