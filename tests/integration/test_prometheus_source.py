@@ -1,0 +1,101 @@
+"""The same simulated world reconciled through pod proxies and through a live Prometheus: equal, pass by pass.
+
+Prometheus scrapes the simulated pods every second, their series labelled ``namespace``/``pod``
+as kube-prometheus' PodMonitor relabelling does (static targets: Debian's Prometheus has no
+Kubernetes service discovery). Two namespaces hold the same CostProfile and UsageReport over
+the world's namespace; one is reconciled with ``--metrics-source proxy``, the other with
+``--metrics-source prometheus``, at the same instants.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubectl_infercost.kube.client import KubeClient
+from testenv import metricsgen
+from testenv.promhistory import HistoryPrometheus
+from testenv.simpod import ensure_namespace
+
+from .conftest import Sim
+from .world import World, create, new_world, reconcile, status_of, worked_profile
+
+MODEL = "llama-3.1-8b"
+
+
+@pytest.fixture
+def prom(tmp_path: Path) -> Iterator[HistoryPrometheus]:
+    server = HistoryPrometheus(tmp_path, port=19191)
+    yield server
+    server.stop()
+
+
+def _instant() -> str:
+    """The next whole second, once it has passed: both sources are asked about the same instant."""
+    target = math.ceil(time.time()) + 1
+    time.sleep(max(0.0, target - time.time()) + 0.05)
+    return datetime.fromtimestamp(target, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _set(w: World, sim: Sim, ip: str, prom: HistoryPrometheus, prompt: int, generated: int, energy: int) -> None:
+    sim.write(ip, 8000, metricsgen.vllm(MODEL, prompt, generated))
+    w.set_energy(energy)
+    prom.wait_for(f'vllm:prompt_tokens_total{{namespace="{w.namespace}"}}', [D(prompt)])
+    prom.wait_for(f'vllm:generation_tokens_total{{namespace="{w.namespace}"}}', [D(generated)])
+    prom.wait_for(f'DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{{namespace="{w.namespace}"}}', [D(energy)] * 8)
+
+
+def _accounted(status: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in status.items() if k not in ("conditions", "lastUpdated")}
+
+
+def test_proxy_and_prometheus_agree_pass_by_pass(  # type: ignore[no-untyped-def]
+    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, prom: HistoryPrometheus
+) -> None:
+    w = new_world(kube, sim, namespace)
+    exporter_ip, pod_ip = new_ip(), new_ip()
+    w.add_exporter(exporter_ip)
+    w.inference_pod("vllm-0", namespace, pod_ip, MODEL)
+    prom.start_live([(f"{pod_ip}:8000", namespace, "vllm-0")], [(f"{exporter_ip}:9400", namespace, f"dcgm-{w.node}")])
+    live = prom
+    by_source = {"proxy": f"{namespace}-px", "prometheus": f"{namespace}-pm"}
+    for ns in by_source.values():
+        ensure_namespace(kube, ns)
+        create(
+            kube, "costprofiles", ns, "h100", {**worked_profile(), "nodeSelector": {"infercost.test/pool": namespace}}
+        )
+        create(kube, "usagereports", ns, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
+
+    def both_passes() -> dict[str, dict[str, Any]]:
+        now = _instant()
+        reconcile(by_source["proxy"], now, "-q")
+        reconcile(by_source["prometheus"], now, "-q", "--metrics-source", "prometheus", "--prometheus-url", live.url)
+        return {src: status_of(kube, "usagereports", ns, "daily") for src, ns in by_source.items()}
+
+    # pass 0: baseline at 1,000 prompt / 100 generated tokens, 1,000,000 mJ on each of 8 GPUs
+    _set(w, sim, pod_ip, live, 1_000, 100, 1_000_000)
+    first = both_passes()
+    assert _accounted(first["proxy"]) == _accounted(first["prometheus"])
+
+    # pass 1: +600 prompt, +60 generated; each GPU +360,000 mJ
+    _set(w, sim, pod_ip, live, 1_600, 160, 1_360_000)
+    second = both_passes()
+    assert (second["prometheus"]["inputTokens"], second["prometheus"]["outputTokens"]) == (600, 60)
+    assert D(str(second["prometheus"]["estimatedCostUSD"])) > 0
+    assert _accounted(second["proxy"]) == _accounted(second["prometheus"])
+
+    # pass 2: the server restarted (counters reset to 50 / 5: all new) and so did the exporter (energy
+    # dropped: the interval falls back to power draw) -> 600 + 50 = 650 prompt, 60 + 5 = 65 generated
+    _set(w, sim, pod_ip, live, 50, 5, 10_000)
+    third = both_passes()
+    assert (third["prometheus"]["inputTokens"], third["prometheus"]["outputTokens"]) == (650, 65)
+    assert _accounted(third["proxy"]) == _accounted(third["prometheus"])
+    # the checkpoints name the same series: a report can switch sources without counting anything twice
+    assert third["proxy"]["checkpoint"]["pods"] == third["prometheus"]["checkpoint"]["pods"]
