@@ -46,12 +46,6 @@ class ApiError(InferCostError):
         super().__init__(message)
         self.status = status
         self.reason = reason
-        self.retry_after: str | None = None
-
-    @property
-    def transient(self) -> bool:
-        """Worth another try later: the server was unreachable, throttled us or failed (5xx)."""
-        return False
 
 
 class ApiUnreachableError(ApiError):
@@ -60,10 +54,6 @@ class ApiUnreachableError(ApiError):
     def __init__(self, server: str, reason: str) -> None:
         super().__init__(f"cannot reach the Kubernetes API at {server}: {reason}")
         self.server = server
-
-    @property
-    def transient(self) -> bool:
-        return True
 
 
 class UnauthorizedError(ApiError):
@@ -100,17 +90,9 @@ class InvalidObjectError(ApiError):
 class TooManyRequestsError(ApiError):
     """429: the API server throttled us (retried with its Retry-After first)."""
 
-    @property
-    def transient(self) -> bool:
-        return True
-
 
 class ServerError(ApiError):
     """5xx: the API server failed (retried with backoff first)."""
-
-    @property
-    def transient(self) -> bool:
-        return True
 
 
 class ScrapeError(InferCostError):

@@ -134,9 +134,7 @@ def request_target(method: str, path: str) -> tuple[str, str, str | None]:
     return verb, resource, ns
 
 
-def _api_error(
-    status: int, body: bytes, headers: Mapping[str, str], what: str, config: ClusterConfig, method: str, path: str
-) -> ApiError:
+def _api_error(status: int, body: bytes, what: str, config: ClusterConfig, method: str, path: str) -> ApiError:
     reason = None
     try:
         doc = loads(body)
@@ -153,9 +151,7 @@ def _api_error(
         where = f"in namespace {namespace}" if namespace else "at the cluster scope"
         message = f"{config.describe()} may not {verb} {resource} {where}"
     cls = _STATUS_ERRORS.get(status) or (ServerError if status >= 500 else ApiError)
-    error = cls(f"{what}: {message or f'HTTP {status}'} (HTTP {status})", status=status, reason=reason)
-    error.retry_after = headers.get("Retry-After")
-    return error
+    return cls(f"{what}: {message or f'HTTP {status}'} (HTTP {status})", status=status, reason=reason)
 
 
 def _tls_reason(text: str) -> str:
@@ -330,7 +326,7 @@ class KubeClient:
                 attempt += 1
                 continue
             if status >= 400:
-                raise _api_error(status, payload, response.headers, what, self.config, method, path)
+                raise _api_error(status, payload, what, self.config, method, path)
             if not payload:
                 return None
             try:
@@ -406,7 +402,7 @@ class KubeClient:
             finally:
                 response.release_conn()
             if response.status in (401, 403):
-                raise _api_error(response.status, body, response.headers, f"GET {path}", self.config, "GET", path)
+                raise _api_error(response.status, body, f"GET {path}", self.config, "GET", path)
             return response.status, body
 
     def _chunks(self, response: Any, stop: float, timeout: float, max_bytes: int, path: str) -> Iterator[bytes]:

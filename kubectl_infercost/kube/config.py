@@ -164,8 +164,6 @@ def _named(config: Any, kind: str, name: str) -> Any:
 
 
 def _kubeconfig(paths: list[Path], context: str | None, overrides: Overrides) -> ClusterConfig:
-    from kubernetes.config.kube_config import ConfigNode
-
     config, current = _merged(paths)
     files = ", ".join(map(str, paths))
     name = context or current
@@ -189,19 +187,7 @@ def _kubeconfig(paths: list[Path], context: str | None, overrides: Overrides) ->
     if not cluster.get("server"):
         raise ConfigError(f"context {name!r}: cluster {cluster_name!r} has no server in {cluster_item.path}")
     user_path = user_item.path if user_item else ctx_path
-    # One context, one cluster, one user: the package's loader on exactly what we resolved.
-    resolved = ConfigNode(
-        str(ctx_path),
-        {
-            "current-context": name,
-            "contexts": [
-                ConfigNode("context", {"name": name, "context": {**ctx, "cluster": "c", "user": "u"}}, ctx_path)
-            ],
-            "clusters": [ConfigNode("cluster", {"name": "c", "cluster": cluster}, cluster_item.path)],
-            "users": [ConfigNode("user", {"name": "u", "user": user}, user_path)],
-        },
-        ctx_path,
-    )
+    resolved = _single_context(name, ctx, (cluster, cluster_item.path), (user, user_path), ctx_path)
     result = ClusterConfig(
         server=str(cluster["server"]).rstrip("/"),
         context=name,
@@ -273,22 +259,37 @@ def _impersonation(user: Mapping[str, Any], o: Overrides) -> list[tuple[str, str
     return headers
 
 
-def _flags_only_config(o: Overrides) -> ClusterConfig:
-    """``--server`` (with ``--token`` etc.) and no kubeconfig at all, as kubectl allows."""
+def _single_context(
+    name: str,
+    ctx: Mapping[str, Any],
+    cluster: tuple[dict[str, Any], str | None],
+    user: tuple[dict[str, Any], str | None],
+    ctx_path: str | None,
+) -> Any:
+    """One context, one cluster, one user: the package's loader on exactly what we resolved.
+
+    Each part keeps the file it came from, so relative paths resolve against that kubeconfig.
+    """
     from kubernetes.config.kube_config import ConfigNode
 
+    context = {"name": name, "context": {**ctx, "cluster": "c", "user": "u"}}
+    return ConfigNode(
+        str(ctx_path or name),
+        {
+            "current-context": name,
+            "contexts": [ConfigNode("context", context, ctx_path)],
+            "clusters": [ConfigNode("cluster", {"name": "c", "cluster": cluster[0]}, cluster[1])],
+            "users": [ConfigNode("user", {"name": "u", "user": user[0]}, user[1])],
+        },
+        ctx_path,
+    )
+
+
+def _flags_only_config(o: Overrides) -> ClusterConfig:
+    """``--server`` (with ``--token`` etc.) and no kubeconfig at all, as kubectl allows."""
     cluster = _override_cluster({}, o)
     user = _override_user({}, o)
-    node = ConfigNode(
-        "flags",
-        {
-            "current-context": "flags",
-            "contexts": [ConfigNode("context", {"name": "flags", "context": {"cluster": "c", "user": "u"}}, None)],
-            "clusters": [ConfigNode("cluster", {"name": "c", "cluster": cluster}, None)],
-            "users": [ConfigNode("user", {"name": "u", "user": user}, None)],
-        },
-        None,
-    )
+    node = _single_context("flags", {}, (cluster, None), (user, None), None)
     result = ClusterConfig(
         server=str(cluster["server"]).rstrip("/"),
         context="flags",

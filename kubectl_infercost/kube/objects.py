@@ -61,12 +61,6 @@ def to_wire(model: BaseModel) -> JSON:
     return wired
 
 
-def list_objects(client: KubeClient, resource: Resource, namespace: str | None) -> list[JSON]:
-    from .read import list_raw
-
-    return list_raw(client, resource, namespace)
-
-
 def get_object(client: KubeClient, resource: Resource, namespace: str, name: str) -> JSON:
     obj: JSON = client.get(resource.item(name, namespace), what=f"{resource.kind} {namespace}/{name}")
     return obj

@@ -14,8 +14,7 @@ from ..core.profile import Claim, assign_nodes, shared_nodes_condition
 from ..core.validity import Problem
 from ..kube import crds, discovery
 from ..kube.client import JSON, KubeClient
-from ..kube.objects import list_objects
-from ..kube.read import ObjectProblem, validate
+from ..kube.read import ObjectProblem, list_raw, validate
 from ..kube.resources import COST_PROFILES, USAGE_REPORTS
 from ..kube.scrape import scrape_all
 from ..models import CostProfile, UsageReport
@@ -71,8 +70,8 @@ def _from_prometheus(
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
     summary = PassSummary(namespace=opts.namespace)
     crds.ensure_ours(client)
-    profile_objs = list_objects(client, COST_PROFILES, opts.namespace)
-    report_objs = list_objects(client, USAGE_REPORTS, opts.namespace)
+    profile_objs = list_raw(client, COST_PROFILES, opts.namespace)
+    report_objs = list_raw(client, USAGE_REPORTS, opts.namespace)
     view = discovery.observe(client)
     pods, pod_problems = discovery.inference_pods(view)
     summary.problems += pod_problems

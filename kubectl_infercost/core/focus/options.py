@@ -21,8 +21,6 @@ Source = tuple[UsageReport, CostProfile | None]
 OnSkip = Callable[[InvalidDataError], None]
 
 
-
-
 @dataclass(frozen=True)
 class ExportOptions:
     """Everything the row builder needs besides the data. Validate flags before building this."""

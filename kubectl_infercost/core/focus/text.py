@@ -26,7 +26,6 @@ def identifier_from(value: str, fallback: str = "cluster") -> str:
     return cleaned or fallback
 
 
-
 _INJECTION_START = ("=", "+", "-", "@", "\t", "\r")
 _LINE_BREAKING = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 _FIELD_BAD = re.compile('[,"\r\n]')
