@@ -164,7 +164,10 @@ class ControlPlane:
     def _spawn_apiserver(self) -> None:
         self._spawn(self._api_args, self._api_log)
         self.apiserver = self.procs[-1]
-        (self.dir / "kube-apiserver.pid").write_text(str(self.apiserver.pid))
+        # Atomic, so a test polling the file during a restart never reads it half-written.
+        pid_file = self.dir / "kube-apiserver.pid"
+        pid_file.with_suffix(".tmp").write_text(str(self.apiserver.pid))
+        pid_file.with_suffix(".tmp").replace(pid_file)
         _wait(
             f"{self.server}/healthz", time.monotonic() + START_TIMEOUT, "kube-apiserver", self.apiserver, self._api_log
         )
