@@ -1,20 +1,48 @@
-"""click commands only: parse flags, build adapters, call the core, call one writer."""
+"""click commands only: parse flags, build adapters, call the core, call one writer.
+
+Each subcommand's module is imported when that subcommand runs (or when help or completion
+lists it): ``export focus`` never pays for the reconciler's, the board's or Prometheus' imports.
+"""
 
 from __future__ import annotations
 
+import importlib
 import click
 
-from .board import board
 from .common import global_options
-from .completion import completion
-from .export import export
-from .install import install, uninstall
-from .reconcile import reconcile
-from .report import report
-from .version import version
+
+# name -> (module, attribute); ``--help`` lists them alphabetically, as click does.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "version": ("version", "version"),
+    "install": ("install", "install"),
+    "uninstall": ("install", "uninstall"),
+    "reconcile": ("reconcile", "reconcile"),
+    "report": ("report", "report"),
+    "export": ("export", "export"),
+    "completion": ("completion", "completion"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*SUBCOMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in SUBCOMMANDS:
+            module, attribute = SUBCOMMANDS[cmd_name]
+            command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+            if cmd_name == "report":
+                from .board import board
+
+                command.add_command(board)
+            self.add_command(command, cmd_name)
+        return self.commands.get(cmd_name)
 
 
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
 @global_options
@@ -25,13 +53,3 @@ def root() -> None:
     servers count tokens. Every number lives in three CRDs: CostProfile,
     UsageReport and TokenBudget.
     """
-
-
-root.add_command(version)
-root.add_command(install)
-root.add_command(uninstall)
-root.add_command(reconcile)
-report.add_command(board)
-root.add_command(report)
-root.add_command(export)
-root.add_command(completion)
