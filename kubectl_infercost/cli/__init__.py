@@ -7,6 +7,7 @@ lists it): ``export focus`` never pays for the reconciler's, the board's or Prom
 from __future__ import annotations
 
 import importlib
+
 import click
 
 from .common import global_options
