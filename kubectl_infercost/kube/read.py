@@ -68,7 +68,8 @@ def validate(kind: str, model: type[M], obj: JSON) -> M | ObjectProblem:
 def list_raw(client: KubeClient, resource: Resource, namespace: str | None) -> list[JSON]:
     """The objects of one kind; our kinds' 404 means our CRDs are not installed."""
     try:
-        return client.list_items(resource.collection(namespace), what=f"list {resource.plural}")
+        # Our kinds are small objects, and all of them are kept anyway: one request, no pages.
+        return client.list_items(resource.collection(namespace), what=f"list {resource.plural}", page_size=None)
     except NotFoundError as exc:
         if resource in INFERCOST_RESOURCES:
             raise CrdsNotInstalledError(resource.kind) from exc

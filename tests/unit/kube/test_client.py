@@ -180,3 +180,22 @@ def test_request_target_names_verb_resource_namespace(method: str, path: str, ex
 def test_a_403_without_a_message_names_verb_resource_and_namespace() -> None:
     with pytest.raises(ForbiddenError, match="context 'ctx', user 'alice' may not get pods/proxy in namespace a"):
         make(Script(Response(403, b""))).stream_get("/api/v1/namespaces/a/pods/p:80/proxy/m", timeout=5, max_bytes=9)
+
+
+def test_list_items_follows_continue_tokens_in_pages_of_the_given_size() -> None:
+    script = Script(
+        Response(200, b'{"items": [{"n": 1}, {"n": 2}], "metadata": {"continue": "t1"}}'),
+        Response(200, b'{"items": [{"n": 3}], "metadata": {}}'),
+    )
+    items = make(script).list_items("/api/v1/pods", page_size=2)
+    assert items == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert [url for _, url, _ in script.calls] == [
+        "https://k:6443/api/v1/pods?limit=2",
+        "https://k:6443/api/v1/pods?limit=2&continue=t1",
+    ]
+
+
+def test_list_items_without_a_page_size_is_one_request_without_limit() -> None:
+    script = Script(Response(200, b'{"items": [{"n": 1}], "metadata": {"resourceVersion": "7"}}'))
+    assert make(script).list_items("/apis/g/v1/things", page_size=None, label_selector="a=b") == [{"n": 1}]
+    assert [url for _, url, _ in script.calls] == ["https://k:6443/apis/g/v1/things?labelSelector=a%3Db"]
