@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "install": ("install", "install"),
     "uninstall": ("install", "uninstall"),
     "reconcile": ("reconcile", "reconcile"),
+    "backfill": ("backfill", "backfill"),
     "report": ("report", "report"),
     "export": ("export", "export"),
     "completion": ("completion", "completion"),

@@ -13,14 +13,14 @@ from ..prometheus import PrometheusClient, PrometheusOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_FLAGS = [
-    click.option(
-        "--metrics-source",
-        type=click.Choice(["proxy", "prometheus"]),
-        default="proxy",
-        show_default=True,
-        help="Where token and DCGM counters come from: pod-proxy scrapes, or Prometheus (--prometheus-url).",
-    ),
+_SOURCE = click.option(
+    "--metrics-source",
+    type=click.Choice(["proxy", "prometheus"]),
+    default="proxy",
+    show_default=True,
+    help="Where token and DCGM counters come from: pod-proxy scrapes, or Prometheus (--prometheus-url).",
+)
+_CONNECTION = [
     click.option("--prometheus-url", metavar="URL", help="Prometheus, Thanos or Mimir query URL (…/api/v1 below it)."),
     click.option(
         "--prometheus-header",
@@ -45,7 +45,15 @@ _FLAGS = [
 
 
 def prometheus_options(command: F) -> F:
-    for flag in reversed(_FLAGS):
+    """``--metrics-source`` and the connection flags (``reconcile``)."""
+    for flag in reversed([_SOURCE, *_CONNECTION]):
+        command = flag(command)
+    return command
+
+
+def prometheus_connection_options(command: F) -> F:
+    """The connection flags only, for commands that always read Prometheus (``backfill``)."""
+    for flag in reversed(_CONNECTION):
         command = flag(command)
     return command
 
@@ -66,6 +74,25 @@ def prometheus_client(
         return None
     if not prometheus_url:
         raise UsageError("--metrics-source prometheus needs --prometheus-url")
+    return connect(
+        prometheus_url,
+        prometheus_headers,
+        prometheus_bearer_token_file,
+        prometheus_ca_file,
+        prometheus_selector,
+        timeout,
+    )
+
+
+def connect(
+    prometheus_url: str,
+    prometheus_headers: tuple[str, ...],
+    prometheus_bearer_token_file: str | None,
+    prometheus_ca_file: str | None,
+    prometheus_selector: str,
+    timeout: float,
+) -> PrometheusClient:
+    """The client of the connection flags."""
     headers: dict[str, str] = {}
     for item in prometheus_headers:
         key, sep, value = item.partition("=")

@@ -17,6 +17,7 @@ from ..models import (
     CloudComparison,
     CostProfileSpec,
     GpuCheckpoint,
+    HistoryEntry,
     ModelCost,
     NamespaceCost,
     PeriodFigures,
@@ -92,7 +93,7 @@ def advance(
     estimated = len(segments) > 1 and cost.hours > ESTIMATE_GAP_HOURS
     outcome = PassOutcome(new, oversubscribed=alloc.oversubscribed)
     before_total = _grand_total(status)
-    for seg, part in zip(segments, _split(alloc, cost, segments), strict=True):
+    for seg, part in zip(segments, _split(alloc, cost, [s.fraction for s in segments]), strict=True):
         if new.period != seg.period.label:
             if new.period is not None:
                 _close(new, spec, seg.start, catalog)
@@ -131,8 +132,7 @@ class _Part:
     active_energy_cost: Decimal
 
 
-def _split(alloc: Allocation, cost: IntervalCost, segments: list[Segment]) -> list[_Part]:
-    fractions = [s.fraction for s in segments]
+def _split(alloc: Allocation, cost: IntervalCost, fractions: list[Decimal]) -> list[_Part]:
     split_tokens = {
         key: (split_proportionally(s.input_tokens, fractions), split_proportionally(s.output_tokens, fractions))
         for key, s in alloc.shares.items()
@@ -167,7 +167,24 @@ def _split(alloc: Allocation, cost: IntervalCost, segments: list[Segment]) -> li
     return parts
 
 
-def _add(status: UsageReportStatus, part: _Part) -> None:
+def add_interval(figures: PeriodFigures, alloc: Allocation, cost: IntervalCost) -> None:
+    """Add one interval that lies inside one period, rounded exactly as a pass adds it."""
+    _add(figures, _split(alloc, cost, [Decimal(1)])[0])
+
+
+def close_period(
+    figures: PeriodFigures, spec: UsageReportSpec, end: datetime, catalog: PriceCatalog | None
+) -> HistoryEntry:
+    """The history entry of a period whose intervals were added with :func:`add_interval`, closed at ``end``."""
+    closing = figures.model_copy(deep=True)
+    closing.period_end = end
+    if spec.idle_cost_policy == "Proportional":
+        spread_idle(closing, spec.output_token_weight)
+    _refresh(closing, catalog)
+    return HistoryEntry.model_validate(closing.model_dump(include=set(PeriodFigures.model_fields)))
+
+
+def _add(status: PeriodFigures, part: _Part) -> None:
     rows = {(m.namespace, m.model): m for m in status.by_model}
     for (namespace, model), (cost, tin, tout, gpu_hours) in part.shares.items():
         if not (cost or tin or tout):
@@ -204,7 +221,7 @@ def _close(status: UsageReportStatus, spec: UsageReportSpec, end: datetime, cata
     if spec.idle_cost_policy == "Proportional":
         spread_idle(status, spec.output_token_weight)
     _refresh(status, catalog)
-    closed = PeriodFigures.model_validate(status.model_dump(include=set(PeriodFigures.model_fields)))
+    closed = HistoryEntry.model_validate(status.model_dump(include=set(PeriodFigures.model_fields)))
     status.history.insert(0, closed)
 
 

@@ -77,6 +77,15 @@ class PeriodFigures(KubeModel):
     cloud_comparison: list[CloudComparison] = Field(default_factory=list)
 
 
+HistorySource = Literal["prometheus-backfill"]
+
+
+class HistoryEntry(PeriodFigures):
+    """A closed period in ``status.history``; ``source`` says how it was obtained (absent: live reconcile)."""
+
+    source: HistorySource | None = None
+
+
 class SeriesCheckpoint(KubeModel):
     model: str  # where its tokens were last attributed (for people; identity is ``labels``)
     labels: str | None = None  # the series' own labels, canonical; None in checkpoints of older versions
@@ -104,13 +113,13 @@ class Checkpoint(KubeModel):
     gpus: list[GpuCheckpoint] = Field(default_factory=list)
 
 
-def repair_history(history: list[PeriodFigures]) -> tuple[list[PeriodFigures], str | None]:
+def repair_history(history: list[HistoryEntry]) -> tuple[list[HistoryEntry], str | None]:
     """History with each period once, newest first, and what was repaired (None: nothing).
 
     Of entries for the same period the one accounted furthest (latest periodEnd, then the
     first listed) is kept: the others are earlier copies of it, never extra usage.
     """
-    kept: dict[str, PeriodFigures] = {}
+    kept: dict[str, HistoryEntry] = {}
     duplicates: list[str] = []
     for entry in history:
         label = entry.period or ""
@@ -132,7 +141,7 @@ def repair_history(history: list[PeriodFigures]) -> tuple[list[PeriodFigures], s
 
 class UsageReportStatus(PeriodFigures):
     accounting_since: Timestamp | None = None
-    history: list[PeriodFigures] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(default_factory=list)
     checkpoint: Checkpoint | None = None
     last_updated: Timestamp | None = None
     observed_generation: int | None = None
