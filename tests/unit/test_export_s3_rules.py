@@ -154,4 +154,3 @@ def test_store_errors_in_words() -> None:
         "the endpoint cannot be reached (connection failed)"
     )
     assert _describe(NoCredentialsError()).startswith("no credentials found")
-
