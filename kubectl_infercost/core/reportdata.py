@@ -139,6 +139,7 @@ def history_rows(reports: Iterable[UsageReport]) -> list[Row]:
         for fig in r.status.history:
             row = _ref(r)
             row.update(_period_row(fig))
+            row["source"] = fig.source or "reconcile"
             models = sorted(fig.by_model, key=lambda m: (-m.estimated_cost_usd, m.namespace, m.model))
             row["byModel"] = [_model_fields(m) for m in models]
             namespaces = sorted(fig.by_namespace, key=lambda n: (-n.estimated_cost_usd, n.namespace))

@@ -174,7 +174,9 @@ COMPARE = _table(
     C("breakEvenTokensPerDay", "BREAK-EVEN TOK/DAY", "tokens"),
 )
 
-HISTORY = _table("history", "HISTORY (closed periods)", *_OF_REPORT, *PERIOD_FIGURES, _ESTIMATED)
+HISTORY = _table(
+    "history", "HISTORY (closed periods)", *_OF_REPORT, *PERIOD_FIGURES, _ESTIMATED, C("source", "SOURCE", wide=True)
+)
 
 BUDGETS = _table(
     "budgets",

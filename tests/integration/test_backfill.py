@@ -304,6 +304,11 @@ def test_backfill_writes_hand_computed_history_once(kube: KubeClient, world: str
     assert "wrote 0 history entries" in third.stdout
     assert _report(kube, namespace)["metadata"]["resourceVersion"] == version
 
+    # report history says how each period was obtained
+    shown = run_cli("report", "history", "-n", namespace, "-o", "wide")
+    assert shown.returncode == 0, shown.stderr
+    assert [line.split()[-1] for line in shown.stdout.splitlines()[1:]] == ["prometheus-backfill"] * 2
+
     # the history the live reconcile keeps from now on includes the backfilled periods
     reconcile(namespace, "2026-12-01T16:00:00Z", "-q")
     after = status_of(kube, "usagereports", namespace, "monthly")
@@ -360,6 +365,15 @@ def test_backfill_beside_reconcile_keeps_both_exact(kube: KubeClient, world: str
     assert monthly["periodEnd"] == passes[-1]
     # 2026-12-01 15:00Z to 19:00Z: 4 h of the pool at $1/h; no GPU readings on NODE and tdpWatts 0: no energy
     assert _d(monthly["estimatedCostUSD"]) == D(4)
+
+
+def test_an_unreachable_prometheus_writes_nothing(kube: KubeClient, world: str) -> None:
+    version = _report(kube, world)["metadata"]["resourceVersion"]
+    out = run_cli("backfill", "-n", world, "--since", "2026-11-01", "--prometheus-url", "http://127.0.0.1:9", "-q")
+    assert out.returncode == 5, out.stdout + out.stderr
+    assert f"warning: UsageReport {world}/monthly: period 2026-11 not backfilled: prometheus " in out.stderr
+    assert "cannot reach Prometheus at http://127.0.0.1:9" in out.stderr
+    assert _report(kube, world)["metadata"]["resourceVersion"] == version
 
 
 def test_backfill_help_and_usage_errors(tmp_path: Path) -> None:

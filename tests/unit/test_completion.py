@@ -32,6 +32,8 @@ def test_subcommands_with_help_then_the_no_file_directive() -> None:
     assert lines[-1] == ":4"
     assert [line.split("\t")[0] for line in lines[:-1]] == ["reconcile", "report"]
     assert lines[1].startswith("report\tCosts, tokens")
+    assert complete("ba") == ["backfill\tWrite history before accountingSince from Prometheus.", ":4"]
+    assert [x.split("\t")[0] for x in complete("backfill", "--st")] == ["--step", ":4"]
 
 
 def test_flags_and_choices() -> None:

@@ -132,6 +132,7 @@ def test_report_and_history_rows() -> None:
     (h,) = history_rows([r])
     assert (h["reportNamespace"], h["report"], h["period"], h["totalTokens"]) == ("eng", "daily", "2026-04-19", 15)
     assert h["estimatedCostUSD"] == D("1.5") and h["estimated"] is True
+    assert h["source"] == "reconcile"  # no source: reconcile accounted it live
     # The closed period's breakdowns, dearest first.
     assert [(m["model"], m["totalTokens"], m["estimatedCostUSD"]) for m in h["byModel"]] == [
         ("big", 10, D(1)),
