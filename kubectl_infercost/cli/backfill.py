@@ -47,12 +47,14 @@ def parse_bound(text: str, flag: str) -> Bound:
 @click.option(
     "--step",
     default="5m",
+    metavar="DURATION",
     show_default=True,
     help="Each period is accounted as if reconcile had run every STEP (GPU ownership is read at each step's end).",
 )
 @click.option(
     "--lookback",
     default="1h",
+    metavar="DURATION",
     show_default=True,
     help="How far before a period its counters' last samples are looked for (their baselines).",
 )
@@ -84,7 +86,11 @@ def backfill(
     and end by accountingSince (and --until) are written; periods already in history, the one
     that contains accountingSince and reports never reconciled are left as they are, so a
     second run changes nothing. -n NAMESPACE (default: the context's namespace) or -A.
-    The rules are in docs/prometheus.md#backfill.
+    --prometheus-url is required. The rules are in docs/prometheus.md#backfill.
+
+    Exit status: 0 when every report in scope was backfilled (or had nothing to
+    backfill), 6 when a report cannot be used (named in a warning with its field),
+    5 when Prometheus could not answer for a period; the others are written either way.
     """
     from ..pricing import resolve_catalog
     from ..reconcile.backfill import BackfillOptions, run_backfill

@@ -10,6 +10,7 @@ Every expected figure is worked out by hand in the comments.
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,8 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv.promhistory import HistoryPrometheus
 from testenv.simpod import make_node
 
-from .conftest import run_cli
+from .conftest import REPO, run_cli
+from .identities import bind, user, user_kubeconfig
 from .world import check_invariants, create, reconcile, status_of
 
 GROUP = "/apis/finops.infercost.ai/v1alpha1"
@@ -365,6 +367,32 @@ def test_backfill_beside_reconcile_keeps_both_exact(kube: KubeClient, world: str
     assert monthly["periodEnd"] == passes[-1]
     # 2026-12-01 15:00Z to 19:00Z: 4 h of the pool at $1/h; no GPU readings on NODE and tdpWatts 0: no energy
     assert _d(monthly["estimatedCostUSD"]) == D(4)
+
+
+def test_the_reconciler_role_suffices(kube: KubeClient, world: str, prom: HistoryPrometheus, tmp_path: Path) -> None:
+    applied = subprocess.run(
+        ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac" / "roles.yaml")], capture_output=True, text=True
+    )
+    assert applied.returncode == 0, applied.stderr
+    name = f"backfill-{world}"
+    bind(kube, "infercost-reconciler", user(name))
+    out = run_cli(
+        "backfill",
+        "-n",
+        world,
+        "--since",
+        "2026-11-01",
+        "--step",
+        "24h",
+        "--prometheus-url",
+        prom.url,
+        "--prometheus-selector",
+        'cluster="prod"',
+        "-q",
+        env={"KUBECONFIG": str(user_kubeconfig(tmp_path / "rec", name))},
+    )
+    assert out.returncode == 0, out.stderr
+    assert [_figures(e) for e in status_of(kube, "usagereports", world, "monthly")["history"]] == [NOVEMBER]
 
 
 def test_an_unreachable_prometheus_writes_nothing(kube: KubeClient, world: str) -> None:
