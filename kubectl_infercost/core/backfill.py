@@ -10,7 +10,9 @@ How a period is computed: as if ``reconcile`` had run at the period's start and 
 - tokens of a series are the growth of its raw samples in (t0, t1] (:func:`counters.growth`: a drop
   is a reset and the value after it counts whole); the mark is carried from step to step, starting
   from the series' last sample at or before the period's start. A series with no sample there is new
-  in the period: its first sample counts whole. A sample at t1 belongs to this step, not the next;
+  in the period and its first sample counts whole, unless that sample is among the first Prometheus
+  holds (within five minutes of its earliest sample for the period): then it existed before and the
+  sample is only its baseline. A sample at t1 belongs to this step, not the next;
   growth across a gap arrives with the first sample after it;
 - energy of a GPU is the growth of its energy counter in the step (the same rules; a GPU's first
   sample is only its baseline), else the power at t0 and t1; without any reading, the TDP fallback;
@@ -150,6 +152,8 @@ class PeriodHistory:
     tokens: Sequence[TokenSeries]
     gpus: Sequence[GpuHistory]
     pod_models: Mapping[PodKey, str] = field(default_factory=dict)  # model labels of pods that still exist
+    # The earliest sample Prometheus answered with for the period (any family, any series): where its data begins.
+    data_begins_ms: int | None = None
 
 
 def steps(period: Period, step: timedelta) -> list[datetime]:
@@ -229,6 +233,17 @@ class _Gpu:
         return before, GpuEnergy(self.gpu.uuid, self.gpu.node, energy, power(t1_ms))
 
 
+def _started_then(samples: Sequence[CounterSample], data_begins_ms: int | None) -> bool:
+    """Whether a series without a baseline began while Prometheus was already scraping: then it is new.
+
+    A series whose first sample is among the first Prometheus holds (its first scrape, or the edge of its
+    retention) existed before: that sample is only its baseline, never tokens of the period.
+    """
+    if not samples or data_begins_ms is None:
+        return True
+    return min(x.timestamp_ms for x in samples) > data_begins_ms + _ms_of(STALENESS)
+
+
 def _in_scope(namespace: str, spec: UsageReportSpec) -> bool:
     return not spec.namespaces or namespace in spec.namespaces
 
@@ -246,7 +261,11 @@ def account_period(
     bounds = [_ms(t) for t in instants]
     tokens = [s for s in history.tokens if _in_scope(s.namespace, spec)]
     grown = [
-        (s, step_growth(s.input, bounds, new_from_zero=True), step_growth(s.output, bounds, new_from_zero=True))
+        (
+            s,
+            step_growth(s.input, bounds, new_from_zero=_started_then(s.input, history.data_begins_ms)),
+            step_growth(s.output, bounds, new_from_zero=_started_then(s.output, history.data_begins_ms)),
+        )
         for s in tokens
     ]
     models: dict[PodKey, str] = {}

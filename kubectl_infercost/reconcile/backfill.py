@@ -110,8 +110,8 @@ class History:
             chunks.append((cursor, min(cursor + CHUNK, end)))
             cursor = chunks[-1][1]
         out: dict[str, list[RangeSeries]] = {}
-        for n, family in enumerate(FAMILIES, 1):
-            self.progress(f"period {label}: {family} ({n}/{len(FAMILIES)}, {len(chunks)} queries)")
+        self.progress(f"reading {label}: {len(FAMILIES)} families, {len(chunks)} queries each")
+        for family in FAMILIES:
             stitched: Samples = defaultdict(list)
             labels_of: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
             for a, b in chunks:
@@ -174,6 +174,7 @@ def period_history(
             for x in _counts(s.samples) if family == DCGM_ENERGY else s.samples:
                 values.setdefault(x.timestamp_ms, x)  # the same GPU through two exporters counts once
                 owners.append(OwnerSample(x.timestamp_ms, owner))
+    begins = [min(x.timestamp_ms for x in s.samples) for family in series.values() for s in family if s.samples]
     return PeriodHistory(
         tokens,
         [
@@ -187,6 +188,7 @@ def period_history(
             for uuid, g in sorted(gpus.items())
         ],
         pod_models,
+        min(begins) if begins else None,
     )
 
 

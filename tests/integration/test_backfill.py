@@ -277,6 +277,31 @@ def test_backfill_writes_hand_computed_history_once(kube: KubeClient, world: str
     assert printed["dryRun"] is True
     [item] = printed["items"]
     assert [_figures(e) for e in item["history"]] == [NOVEMBER, OCTOBER]
+    # September (720 h) is before Prometheus' data begins (Oct 1, 03:30Z): vllm-a's first samples, 1,000 and
+    # 100 tokens, are only its baseline. 29 steps without readings or owners: 29 x 24 = 696 idle. The last step
+    # ends at OCT0, where the GPUs' first samples name vllm-a as GPU-0's owner: it pays 24 / 2 = 12, idle 12
+    # more (no energy baseline yet and tdpWatts 0: 0 kWh). Total 720 = 12 (llama, no tokens) + 708 idle.
+    earlier = run_cli(
+        "backfill", "-n", namespace, "--since", "2026-09-01", "--until", "2026-10-01", "--step", "24h",
+        "--prometheus-url", prom.url, "--prometheus-selector", 'cluster="prod"', "--dry-run", "-o", "json", "-q",
+    )  # fmt: skip
+    assert earlier.returncode == 0, earlier.stderr
+    [september] = json.loads(earlier.stdout, parse_float=D)["items"][0]["history"]
+    assert _figures(september) == {
+        "period": "2026-09",
+        "periodStart": "2026-09-01T04:00:00Z",
+        "periodEnd": "2026-10-01T04:00:00Z",
+        "source": "prometheus-backfill",
+        "inputTokens": 0,
+        "outputTokens": 0,
+        "estimatedCostUSD": D(720),
+        "idleCostUSD": D(708),
+        "energyKWh": D(0),
+        "gpuHours": D(1440),
+        "totalHoursInPeriod": D(720),
+        "costPerMillionTokens": D(0),
+        "byModel": [("bf-team-a", "llama", 0, 0, D(12))],
+    }
     assert _report(kube, namespace)["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
     # October alone first (--until 2026-11-01, New York midnight)

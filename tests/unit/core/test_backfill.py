@@ -326,3 +326,19 @@ def test_merge_history_keeps_everything_else() -> None:
     assert [h.period for h in merged.history] == ["2026-12-01", "2026-11"]
     assert merged.model_dump(exclude={"history"}) == status.model_dump(exclude={"history"})
     assert status.history[0].period == "2026-12-01" and len(status.history) == 1  # the input is not changed
+
+
+def test_series_present_when_prometheus_data_begins_are_only_baselined() -> None:
+    """Prometheus' data begins at 6 h (its first scrape, or its retention edge): what a series held then is old."""
+    old = TokenSeries("team-a", "a", "", "llama", [T(6 * H, 1_000_000), T(7 * H, 1_000_500)], [])
+    # first scraped 2 minutes after Prometheus' first sample: still among the first scrape's series
+    late_scrape = TokenSeries("team-a", "a2", "", "llama", [T(6 * H + 120, 70_000), T(7 * H, 70_100)], [])
+    # first seen an hour later, while Prometheus was scraping: a new pod, its first sample counts whole
+    new = TokenSeries("team-b", "b", "", "mistral", [T(7 * H, 300), T(8 * H, 400)], [])
+    history = PeriodHistory([old, late_scrape, new], [], data_begins_ms=(E0 + 6 * H) * 1000)
+    entry = account_period(SPEC, PROFILE, DAY, history, timedelta(hours=24), None)
+    # a: 1,000,500 - 1,000,000 = 500; a2: 70,100 - 70,000 = 100; b: 300 + 100 = 400
+    assert [(m.namespace, m.model, m.input_tokens) for m in entry.by_model] == [
+        ("team-a", "llama", 600),
+        ("team-b", "mistral", 400),
+    ]
