@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import InvalidDataError, ScrapeError, UsageError
+from ..errors import InferCostError, InvalidDataError, ScrapeError, UsageError
 from .common import GlobalOptions, global_options, output_option, parse_duration, parse_instant, pass_options
 from .prometheus_flags import connect, prometheus_connection_options
 
@@ -90,7 +90,8 @@ def backfill(
 
     Exit status: 0 when every report in scope was backfilled (or had nothing to
     backfill), 6 when a report cannot be used (named in a warning with its field),
-    5 when Prometheus could not answer for a period; the others are written either way.
+    5 when Prometheus could not answer for a period, 1 when a write failed; the others
+    are written either way.
     """
     from ..pricing import resolve_catalog
     from ..reconcile.backfill import BackfillOptions, run_backfill
@@ -134,7 +135,9 @@ def backfill(
     _print(summary, output, dry_run, all_namespaces=namespace is None)
     if summary.problems:
         failed = f"{len(summary.problems)} problem(s) (warnings above); the other reports and periods were backfilled"
-        raise InvalidDataError(failed) if summary.invalid else ScrapeError(failed)
+        if summary.invalid:
+            raise InvalidDataError(failed)
+        raise ScrapeError(failed) if summary.unanswered else InferCostError(failed)
 
 
 def _warn(message: str) -> None:

@@ -28,7 +28,7 @@ from ..core.cloud import PriceCatalog
 from ..core.counters import CounterSample
 from ..core.periods import Period
 from ..core.validity import report_problem
-from ..errors import ConflictError
+from ..errors import ConflictError, InvalidObjectError, NotFoundError
 from ..kube import crds, discovery
 from ..kube.client import JSON, KubeClient
 from ..kube.objects import InexactNumberError, get_object, replace_status
@@ -77,6 +77,7 @@ class BackfillSummary:
     results: list[ReportResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one line per report or period that failed
     invalid: int = 0  # reports that cannot be backfilled at all (their objects are wrong)
+    unanswered: int = 0  # periods Prometheus could not answer
 
 
 Samples = dict[tuple[tuple[str, str], ...], list[CounterSample]]
@@ -223,6 +224,7 @@ class _Entries:
                 self.ur.spec, self.profile.spec, period, data, self.opts.step, self.opts.catalog
             )
         except PrometheusError as exc:
+            self.summary.unanswered += 1
             _problem(self.summary, self.key, f"period {period.label} not backfilled: {exc}")
         except ARITHMETIC_ERRORS as exc:
             _problem(self.summary, self.key, f"period {period.label} not backfilled: {type(exc).__name__}: {exc}")
@@ -295,13 +297,18 @@ def _backfill_report(
             return
         try:
             replace_status(client, USAGE_REPORTS, obj, merge_history(ur.status, entries))
-        except InexactNumberError as exc:
+        except (InexactNumberError, InvalidObjectError, NotFoundError) as exc:
             _problem(summary, key, f"nothing written: {exc}")
             result.entries = []
             return
         except ConflictError:
             # Someone wrote since we read (a reconcile pass, another backfill): plan again on what they wrote.
-            obj = get_object(client, USAGE_REPORTS, result.namespace, result.name)
+            try:
+                obj = get_object(client, USAGE_REPORTS, result.namespace, result.name)
+            except NotFoundError as exc:
+                _problem(summary, key, f"nothing written: {exc}")
+                result.entries = []
+                return
             fresh = validate("UsageReport", UsageReport, obj)
             if isinstance(fresh, ObjectProblem):
                 _problem(summary, key, f"{fresh.field}: {fresh.message}")
