@@ -96,7 +96,7 @@ class History:
         key = (period.start, period.end)
         if key not in self.cache:
             try:
-                self.cache[key] = self._fetch(period.start - self.lookback, period.end, period.label)
+                self.cache[key] = self._fetch(period.start, period.end, period.label)
             except PrometheusError as exc:
                 self.cache[key] = exc
         found = self.cache[key]
@@ -105,11 +105,13 @@ class History:
         return found
 
     def _fetch(self, start: datetime, end: datetime, label: str) -> dict[str, list[RangeSeries]]:
+        """Every sample in (start - lookback, end]: a query per day of the period, the first one reaching back."""
         chunks = []
         cursor = start
         while cursor < end:
             chunks.append((cursor, min(cursor + CHUNK, end)))
             cursor = chunks[-1][1]
+        chunks[0] = (start - self.lookback, chunks[0][1])
         out: dict[str, list[RangeSeries]] = {}
         self.progress(f"reading {label}: {len(FAMILIES)} families, {len(chunks)} queries each")
         for family in FAMILIES:
@@ -242,10 +244,9 @@ def run_backfill(client: KubeClient, opts: BackfillOptions, progress: Callable[[
     for problem in reports.problems:
         summary.problems.append(str(problem))
         summary.invalid += 1
-    profiles = {
-        (cp.metadata.namespace or "", cp.metadata.name): cp
-        for cp in list_valid(client, COST_PROFILES, CostProfile, opts.namespace).models
-    }
+    profile_listing = list_valid(client, COST_PROFILES, CostProfile, opts.namespace)
+    profiles = {(cp.metadata.namespace or "", cp.metadata.name): cp for cp in profile_listing.models}
+    invalid_profiles = {(p.namespace, p.name): p for p in profile_listing.problems}
     view = discovery.observe(client) if reports.items else discovery.ClusterView([], [])
     pods, _ = discovery.inference_pods(view)
     pod_models = {(p.namespace, p.name): p.model for p in pods if p.model != p.name}
@@ -253,13 +254,15 @@ def run_backfill(client: KubeClient, opts: BackfillOptions, progress: Callable[[
     ignored = TARGET_LABELS | {m.group(1) for m in _MATCHER.finditer(opts.prometheus.opts.selector)}
     for obj, ur in reports.items:
         key = f"{ur.metadata.namespace}/{ur.metadata.name}"
-        profile = profiles.get((ur.metadata.namespace or "", ur.spec.cost_profile_ref))
+        ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
+        profile = profiles.get(ref)
         if profile is None:
+            why = f"is not valid ({invalid_profiles[ref].field}: {invalid_profiles[ref].message})"
             _problem(
                 summary,
                 key,
-                f"spec.costProfileRef: CostProfile {ur.metadata.namespace}/{ur.spec.cost_profile_ref} "
-                "not found or not valid",
+                f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} "
+                + (why if ref in invalid_profiles else "not found"),
             )
             summary.invalid += 1
             continue
