@@ -257,13 +257,9 @@ def run_backfill(client: KubeClient, opts: BackfillOptions, progress: Callable[[
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
         profile = profiles.get(ref)
         if profile is None:
-            why = f"is not valid ({invalid_profiles[ref].field}: {invalid_profiles[ref].message})"
-            _problem(
-                summary,
-                key,
-                f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} "
-                + (why if ref in invalid_profiles else "not found"),
-            )
+            bad_profile = invalid_profiles.get(ref)
+            why = "not found" if bad_profile is None else f"is not valid ({bad_profile.field}: {bad_profile.message})"
+            _problem(summary, key, f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} {why}")
             summary.invalid += 1
             continue
         bad = report_problem(ur.spec, ur.status, opts.now, True)

@@ -142,6 +142,10 @@ def test_a_report_whose_profile_is_not_valid_is_named() -> None:
         "(spec.hardware.gpuCount: Input should be greater than or equal to 1)"
     ]
     assert summary.invalid == 1 and api.writes == []
+    del api.objects[("costprofiles", "team-a", "pool")]
+    assert _run(api, prom).problems == [
+        "UsageReport team-a/daily: spec.costProfileRef: CostProfile team-a/pool not found"
+    ]
 
 
 def test_a_conflicting_write_is_planned_again_on_what_won() -> None:
