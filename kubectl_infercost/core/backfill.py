@@ -170,7 +170,7 @@ def _ms(instant: datetime) -> int:
 
 def step_growth(samples: Sequence[CounterSample], bounds_ms: Sequence[int], *, new_from_zero: bool) -> list[Decimal]:
     """Growth of one counter in each step (bounds[i], bounds[i+1]], the mark carried across steps."""
-    ordered = sorted(samples)
+    ordered = sorted(samples, key=lambda s: (s.timestamp_ms, s.value))
     times = [s.timestamp_ms for s in ordered]
     first = bisect_right(times, bounds_ms[0])
     mark = ordered[first - 1] if first else None
@@ -200,8 +200,8 @@ class _Gpu:
 
     def __init__(self, gpu: GpuHistory, bounds_ms: Sequence[int]) -> None:
         self.gpu = gpu
-        self.energy = sorted(gpu.energy)
-        self.power = sorted(gpu.power)
+        self.energy = sorted(gpu.energy, key=lambda s: (s.timestamp_ms, s.value))
+        self.power = sorted(gpu.power, key=lambda s: (s.timestamp_ms, s.value))
         self.power_times = [s.timestamp_ms for s in self.power]
         self.owners = sorted(gpu.owners, key=lambda o: (o.timestamp_ms, o.owner or ("", "")))
         self.owner_times = [o.timestamp_ms for o in self.owners]

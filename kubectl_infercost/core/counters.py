@@ -28,6 +28,10 @@ class CounterSample:
     value: Decimal
 
 
+def _order(sample: CounterSample) -> tuple[int, Decimal]:
+    return sample.timestamp_ms, sample.value  # the dataclass order, without its slow comparisons
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesGrowth:
     """How much a series grew after ``mark`` was taken, and the mark to keep for the next pass."""
@@ -46,7 +50,7 @@ def growth(samples: Iterable[CounterSample], mark: CounterSample | None, *, new_
     before accounting started, so what it held then is not ours to count).
     Samples at or before the mark were counted already and are skipped.
     """
-    ordered = sorted(samples)
+    ordered = sorted(samples, key=_order)
     previous: Decimal | None = mark.value if mark is not None else None
     last = mark
     total = Decimal(0)
