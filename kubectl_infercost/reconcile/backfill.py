@@ -104,6 +104,10 @@ class History:
             raise found
         return found
 
+    def forget(self, key: tuple[datetime, datetime]) -> None:
+        """Drop a period's samples once every report that needed it has its entry."""
+        self.cache.pop(key, None)
+
     def _fetch(self, start: datetime, end: datetime, label: str) -> dict[str, list[RangeSeries]]:
         """Every sample in (start - lookback, end]: a query per day of the period, the first one reaching back."""
         chunks = []
@@ -252,6 +256,7 @@ def run_backfill(client: KubeClient, opts: BackfillOptions, progress: Callable[[
     pod_models = {(p.namespace, p.name): p.model for p in pods if p.model != p.name}
     history = History(opts.prometheus, opts.lookback, progress)
     ignored = TARGET_LABELS | {m.group(1) for m in _MATCHER.finditer(opts.prometheus.opts.selector)}
+    accepted: list[tuple[JSON, UsageReport, CostProfile, _Entries]] = []
     for obj, ur in reports.items:
         key = f"{ur.metadata.namespace}/{ur.metadata.name}"
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
@@ -268,9 +273,21 @@ def run_backfill(client: KubeClient, opts: BackfillOptions, progress: Callable[[
             summary.invalid += 1
             continue
         nodes = set(discovery.profile_nodes(view, profile.spec)) if profile.spec.node_selector else None
+        entries = _Entries(ur, profile, history, ignored, nodes, pod_models, opts, summary, progress)
+        accepted.append((obj, ur, profile, entries))
+    # Period by period, every report that needs it, then its samples are dropped: one period in memory.
+    wanted: dict[tuple[datetime, datetime], list[tuple[Period, _Entries]]] = defaultdict(list)
+    for _, ur, profile, entries in accepted:
+        plan = plan_periods(ur.spec, ur.status, opts.since, opts.until, profile.spec.hardware.in_service_date)
+        for period in plan.periods:
+            wanted[(period.start, period.end)].append((period, entries))
+    for span in sorted(wanted, reverse=True):
+        for period, entries in wanted[span]:
+            entries.entry_for(period)
+        history.forget(span)
+    for obj, ur, profile, entries in accepted:
         result = ReportResult(ur.metadata.namespace or "", ur.metadata.name)
         summary.results.append(result)
-        entries = _Entries(ur, profile, history, ignored, nodes, pod_models, opts, summary, progress)
         _backfill_report(client, obj, ur, profile, entries.entry_for, opts, result, summary)
     return summary
 
