@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .accounting import PodDelta
+from .deltas import PodDelta
 from .money import ZERO
 
 Key = tuple[str, str]  # (namespace, model)
