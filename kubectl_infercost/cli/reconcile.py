@@ -29,7 +29,7 @@ class _Stop:
     def __init__(self) -> None:
         self.event = threading.Event()
 
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
+    def __call__(self, _signum: int, _frame: FrameType | None) -> None:  # a signal handler's signature
         if self.event.is_set():
             raise KeyboardInterrupt
         self.event.set()

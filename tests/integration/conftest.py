@@ -44,7 +44,7 @@ def kube(kubeconfig: str) -> Iterator[KubeClient]:
 
 
 @pytest.fixture(scope="session")
-def installed(kubeconfig: str) -> None:
+def installed(kubeconfig: str) -> None:  # noqa: ARG001, V107 -- for its side effect
     """The CRDs, installed once per session through the real CLI."""
     result = run_cli("install")
     assert result.returncode == 0, result.stderr
@@ -93,7 +93,7 @@ class Sim:
 
 
 @pytest.fixture(scope="session")
-def sim(kubeconfig: str) -> Sim:
+def sim(kubeconfig: str) -> Sim:  # noqa: ARG001, V107 -- for its side effect
     return Sim(Path(os.environ["INFERCOST_SIM_ROOT"]))
 
 
@@ -101,7 +101,7 @@ _ips = itertools.count(10)
 
 
 @pytest.fixture
-def new_ip(sim: Sim) -> Iterator[object]:
+def new_ip(sim: Sim) -> Iterator[object]:  # noqa: ARG001, V107 -- for its side effect
     """Call it to get a fresh simulated pod IP (192.0.2.10 ... .254), unique within the session."""
 
     def allocate() -> str:

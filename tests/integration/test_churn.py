@@ -47,9 +47,10 @@ def _vllm_two_models(a: int, b: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_scrape_listing_each_series_twice_is_rejected(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
+    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
 ) -> None:  # type: ignore[no-untyped-def]
     _setup(kube, sim, namespace)
     ip = new_ip()
@@ -72,9 +73,10 @@ def test_scrape_listing_each_series_twice_is_rejected(
     assert scrape["status"] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_relabelled_llamacpp_pod_counts_its_growth_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
+    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
 ) -> None:  # type: ignore[no-untyped-def]
     _setup(kube, sim, namespace)
     ip = new_ip()
@@ -92,9 +94,10 @@ def test_relabelled_llamacpp_pod_counts_its_growth_once(
     assert _tokens(kube, namespace) == {"new-name": (2_000, 0), "old-name": (1_000, 0)}
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_series_left_out_of_one_scrape_counts_only_its_growth(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
+    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
 ) -> None:  # type: ignore[no-untyped-def]
     _setup(kube, sim, namespace)
     ip = new_ip()
@@ -106,9 +109,10 @@ def test_series_left_out_of_one_scrape_counts_only_its_growth(
     assert _tokens(kube, namespace) == {"a": (2_000, 200), "b": (2_000, 200)}
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_pod_unknown_for_one_pass_loses_nothing(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
+    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
 ) -> None:  # type: ignore[no-untyped-def]
     _setup(kube, sim, namespace)
     ip = new_ip()

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubectl_infercost.errors import ApiError
@@ -133,8 +134,8 @@ def _exec_world(
     return _exec_kubeconfig(folder / "kubeconfig", plugin), log
 
 
+@pytest.mark.usefixtures("installed")
 def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
@@ -151,8 +152,8 @@ def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
     assert log.read_text().count("run") >= 3
 
 
+@pytest.mark.usefixtures("installed")
 def test_a_rejected_first_token_is_fetched_again_once(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
@@ -166,8 +167,8 @@ def test_a_rejected_first_token_is_fetched_again_once(
     assert log.read_text().count("run") == 2  # the 401 re-ran the plugin once
 
 
+@pytest.mark.usefixtures("installed")
 def test_in_cluster_token_rotation_and_a_deleted_account(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
@@ -203,8 +204,8 @@ def test_in_cluster_token_rotation_and_a_deleted_account(
     assert "error:" not in err, err
 
 
+@pytest.mark.usefixtures("installed")
 def test_as_viewer_from_the_admin_identity(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
@@ -260,8 +261,8 @@ def _wait_tokens(kube: KubeClient, namespace: str, expected: int, seconds: float
         time.sleep(0.5)
 
 
+@pytest.mark.usefixtures("installed")
 def test_watch_outlives_a_frozen_and_a_restarted_api_server(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,

@@ -11,9 +11,9 @@ from .conftest import Sim
 from .world import check_invariants, create, new_world, reconcile_in_parallel, status_of
 
 
+@pytest.mark.usefixtures("installed")
 @pytest.mark.parametrize("writers", [2, 4])
 def test_parallel_reconcilers_count_every_token_once(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,

@@ -30,7 +30,8 @@ def test_server_reports_a_real_version() -> None:
     assert json.loads(out.stdout)["clientVersion"]["minor"] == "33"
 
 
-def test_install_is_idempotent(installed: None) -> None:
+@pytest.mark.usefixtures("installed")
+def test_install_is_idempotent() -> None:
     again = run_cli("install")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count(".finops.infercost.ai unchanged") == 3
@@ -48,7 +49,8 @@ def test_install_dry_run_prints_the_manifests() -> None:
     ]
 
 
-def test_crd_names_categories_and_printer_columns(installed: None, kube: KubeClient) -> None:
+@pytest.mark.usefixtures("installed")
+def test_crd_names_categories_and_printer_columns(kube: KubeClient) -> None:
     crd = kube.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/costprofiles.finops.infercost.ai")
     assert crd["spec"]["names"]["shortNames"] == ["cp"]
     assert crd["spec"]["names"]["categories"] == ["infercost"]
@@ -100,6 +102,7 @@ def _set(doc: dict, path: str, value: object) -> dict:  # type: ignore[type-arg]
     return doc
 
 
+@pytest.mark.usefixtures("installed")
 @pytest.mark.parametrize(
     ("sample", "path", "value", "field"),
     [
@@ -119,7 +122,7 @@ def _set(doc: dict, path: str, value: object) -> dict:  # type: ignore[type-arg]
     ],
 )
 def test_api_server_rejects_bad_values_naming_the_field(
-    installed: None, namespace: str, sample: str, path: str, value: object, field: str
+    namespace: str, sample: str, path: str, value: object, field: str
 ) -> None:
     doc = yaml.safe_load((SAMPLES / sample).read_text())
     doc["metadata"]["namespace"] = namespace

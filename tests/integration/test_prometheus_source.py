@@ -56,8 +56,9 @@ def _accounted(status: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in status.items() if k not in ("conditions", "lastUpdated")}
 
 
+@pytest.mark.usefixtures("installed")
 def test_proxy_and_prometheus_agree_pass_by_pass(  # type: ignore[no-untyped-def]
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, prom: HistoryPrometheus
+    kube: KubeClient, sim: Sim, namespace: str, new_ip, prom: HistoryPrometheus
 ) -> None:
     w = new_world(kube, sim, namespace)
     exporter_ip, pod_ip = new_ip(), new_ip()

@@ -8,6 +8,8 @@ import subprocess
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import ensure_namespace
@@ -18,8 +20,8 @@ from .identities import user as user_subject
 from .world import create, new_world, status_of
 
 
+@pytest.mark.usefixtures("installed")
 def test_reconciler_and_viewer_roles_suffice(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,

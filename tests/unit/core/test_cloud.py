@@ -276,7 +276,7 @@ class StubClient:
     def __init__(self, answer: Any) -> None:
         self.answer, self.paths = answer, []
 
-    def get(self, path: str, *, what: str | None = None) -> Any:
+    def get(self, path: str, *, what: str | None = None) -> Any:  # noqa: ARG002, V107 -- KubeClient.get's signature
         self.paths.append(path)
         if isinstance(self.answer, Exception):
             raise self.answer
