@@ -96,6 +96,18 @@ def export() -> None:
     """Export cost data for FinOps tools."""
 
 
+def _check_destination(fmt: str, columns: str | None, out: str | None, output_dir: str | None, to: str | None) -> None:
+    """Usage errors of --out, --output-dir, --to, --format and --columns that cannot go together."""
+    if out is not None and output_dir is not None:
+        raise UsageError("--out and --output-dir are mutually exclusive")
+    if fmt == "parquet" and out is None and output_dir is None and to is None:
+        raise UsageError(
+            "--format parquet needs --out FILE, --output-dir DIR or --to s3://… (Parquet is not written to a terminal)"
+        )
+    if columns is not None and fmt == "parquet":
+        raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
+
+
 @export.command("focus")
 @click.option(
     "--period",
@@ -210,14 +222,7 @@ def focus(
     s3_flags = {"s3_endpoint": s3_endpoint, "s3_region": s3_region, "s3_addressing": s3_addressing, "ternary": ternary}
     check_s3_flags(destination, out, output_dir, s3_flags)
     keep = NamespaceFilter.parse(include_namespaces, exclude_namespaces)
-    if out is not None and output_dir is not None:
-        raise UsageError("--out and --output-dir are mutually exclusive")
-    if fmt == "parquet" and out is None and output_dir is None and destination is None:
-        raise UsageError(
-            "--format parquet needs --out FILE, --output-dir DIR or --to s3://… (Parquet is not written to a terminal)"
-        )
-    if columns is not None and fmt == "parquet":
-        raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
+    _check_destination(fmt, columns, out, output_dir, destination)
     namespace = resolve_namespace(opts.namespace, opts.all_namespaces, None)  # export defaults to ALL namespaces
     labels = list(dict.fromkeys([*tag_labels, *(k.strip() for k in (tag_allowlist or "").split(",") if k.strip())]))
     config = opts.cluster_config()

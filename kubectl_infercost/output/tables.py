@@ -7,7 +7,7 @@ percentages ``60.0%``; rounding is half-up for display only. Missing values show
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -218,41 +218,30 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "money": lambda v: money(Decimal(v)),
+    "rate": lambda v: money(Decimal(v), 4),
+    "price": lambda v: price(Decimal(v)),
+    "tokens": lambda v: f"{int(v):,}",
+    "int": lambda v: str(int(v)),
+    "watts": lambda v: _grouped(Decimal(v), 0),
+    "number": lambda v: _grouped(Decimal(v), 2),
+    "percent": lambda v: f"{_grouped(Decimal(v), 1)}%",
+    "ratio": lambda v: f"{_grouped(Decimal(v) * 100, 1)}%",
+    "bool": lambda v: "yes" if v else "no",
+    "datetime": lambda v: timestamp(v) if isinstance(v, datetime) else str(v),
+    "date": lambda v: v.isoformat() if isinstance(v, date) else str(v),
+    "list": lambda v: ", ".join(str(x) for x in v) or MISSING,
+    "thresholds": lambda v: ", ".join(f"{t['percent']}% {t['severity']}" for t in v) or MISSING,
+    "threshold": lambda v: f"{v['percent']}% {v['severity']}",
+}
+
+
 def format_value(value: Any, kind: ValueFormat) -> str:
     if value is None:
         return MISSING
-    match kind:
-        case "money":
-            return money(Decimal(value))
-        case "rate":
-            return money(Decimal(value), 4)
-        case "price":
-            return price(Decimal(value))
-        case "tokens":
-            return f"{int(value):,}"
-        case "int":
-            return str(int(value))
-        case "watts":
-            return _grouped(Decimal(value), 0)
-        case "number":
-            return _grouped(Decimal(value), 2)
-        case "percent":
-            return f"{_grouped(Decimal(value), 1)}%"
-        case "ratio":
-            return f"{_grouped(Decimal(value) * 100, 1)}%"
-        case "bool":
-            return "yes" if value else "no"
-        case "datetime":
-            return timestamp(value) if isinstance(value, datetime) else str(value)
-        case "date":
-            return value.isoformat() if isinstance(value, date) else str(value)
-        case "list":
-            return ", ".join(str(v) for v in value) or MISSING
-        case "thresholds":
-            return ", ".join(f"{t['percent']}% {t['severity']}" for t in value) or MISSING
-        case "threshold":
-            return f"{value['percent']}% {value['severity']}"
-    return str(value)
+    formatter = _FORMATS.get(kind)
+    return str(value) if formatter is None else formatter(value)
 
 
 # ---------------------------------------------------------------------------------------------- writers

@@ -183,7 +183,7 @@ def build_focus_rows(
     return rows if project is None else map(project, rows)
 
 
-def _report_rows(
+def _report_rows(  # noqa: C901 -- the export's per-row hot loop, inlined for speed (BENCHMARKS.md, FOCUS export)
     report: UsageReport,
     ctx: _Report,
     options: ExportOptions,
