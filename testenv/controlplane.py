@@ -31,6 +31,10 @@ STOP_TIMEOUT = float(os.environ.get("KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT", "20
 REPO = Path(__file__).resolve().parent.parent
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
 class ControlPlaneError(RuntimeError):
     pass
 
@@ -211,7 +215,6 @@ class ControlPlane:
     def write_kubeconfig(self, path: Path, user: str, groups: tuple[str, ...] = ()) -> Path:
         """A kubeconfig for a user whose client certificate carries ``groups`` (for RBAC tests)."""
         pair = self.client_ca.issue(user, orgs=groups)
-        b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
         doc = {
             "apiVersion": "v1",
             "kind": "Config",

@@ -7,6 +7,7 @@ name) set; DCGM exporters serve the real dcgm-exporter families, one set of line
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,7 +63,7 @@ class Gpu:
 
 def dcgm(host: str, model_name: str, gpus: list[Gpu]) -> str:
     """dcgm-exporter default-counter families for several GPUs, in the real exporter's format."""
-    families = [
+    families: list[tuple[str, str, str, Callable[[Gpu], str | None]]] = [
         ("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", lambda _: "41"),
         ("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).", lambda g: f"{g.power_w:.6f}"),
         (

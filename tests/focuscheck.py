@@ -81,7 +81,7 @@ UNIT_RE = re.compile(
 )
 IDENTIFIER_CHARS = re.compile(r"^[A-Za-z0-9._:/@-]*$")
 
-ENUMS = {
+ENUMS: dict[str, set[str | None]] = {
     "ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
     "ChargeClass": {None, "Correction"},
     "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},

@@ -19,13 +19,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from integration.conftest import Sim
-from integration.world import create, new_world, reconcile, status_of
 
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
 from testenv.simpod import ensure_namespace
+from tests.integration.conftest import Sim
+from tests.integration.world import create, new_world, reconcile, status_of
 
 from .conftest import REPO, TAG, Krew, run
 

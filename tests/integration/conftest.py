@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +100,11 @@ def sim(kubeconfig: str) -> Sim:  # noqa: ARG001, V107 -- for its side effect
 _ips = itertools.count(10)
 
 
+NewIp = Callable[[], str]
+
+
 @pytest.fixture
-def new_ip(sim: Sim) -> Iterator[object]:  # noqa: ARG001, V107 -- for its side effect
+def new_ip(sim: Sim) -> NewIp:  # noqa: ARG001, V107 -- for its side effect
     """Call it to get a fresh simulated pod IP (192.0.2.10 ... .254), unique within the session."""
 
     def allocate() -> str:
@@ -110,7 +113,7 @@ def new_ip(sim: Sim) -> Iterator[object]:  # noqa: ARG001, V107 -- for its side 
             pytest.fail("out of simulated pod IPs in 192.0.2.0/24")
         return f"192.0.2.{n}"
 
-    yield allocate
+    return allocate
 
 
 @pytest.fixture

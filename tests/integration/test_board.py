@@ -20,7 +20,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from tests.boardcheck import pdf_fonts, pdf_pages, read_page
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import create, create_with_status, new_world, reconcile
 
 D = Decimal
@@ -53,7 +53,7 @@ def hours(a: datetime, b: datetime) -> Decimal:
     return D((b - a) // timedelta(seconds=1)) / 3600
 
 
-def build_world(kube: KubeClient, sim: Sim, ns: str, new_ip: Any) -> tuple[str, str]:
+def build_world(kube: KubeClient, sim: Sim, ns: str, new_ip: NewIp) -> tuple[str, str]:
     w = new_world(kube, sim, ns)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -152,7 +152,7 @@ def expected_figures(ns: str) -> tuple[dict[str, Decimal], list[str]]:
             gpu[key] = gpu.get(key, D(0)) + m["gpuHours"]
             tok[key] = tok.get(key, D(0)) + m["totalTokens"]
             cost_of[key] = cost_of.get(key, D(0)) + m["estimatedCostUSD"]
-    g_all, t_all = sum(gpu.values()), sum(tok.values())
+    g_all, t_all = sum(gpu.values(), Decimal(0)), sum(tok.values(), Decimal(0))
     f |= {"fleetRate": q6(t_all / g_all), "hoursPerMonth": D(730)}
     for key in gpu:
         if tok[key] / t_all * 2 <= gpu[key] / g_all:
@@ -168,7 +168,7 @@ def expected_figures(ns: str) -> tuple[dict[str, Decimal], list[str]]:
 
 @pytest.mark.usefixtures("installed")
 def test_board_html_numbers_equal_report_json_and_pdf_renders(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip: Any, tmp_path: Path
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, tmp_path: Path
 ) -> None:
     team_a, team_b = build_world(kube, sim, namespace, new_ip)
     html_path, pdf_path = tmp_path / "board.html", tmp_path / "board.pdf"

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,8 +25,9 @@ RULE = "infercost-budget-team-x"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{PROMETHEUS_RULE_CRD}"
 
 
-def _rule(kube: KubeClient, namespace: str) -> dict:  # type: ignore[type-arg]
-    return kube.get(f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/prometheusrules/{RULE}")
+def _rule(kube: KubeClient, namespace: str) -> dict[str, Any]:
+    rule: dict[str, Any] = kube.get(f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/prometheusrules/{RULE}")
+    return rule
 
 
 def _remove_rule_crd(kube: KubeClient) -> None:

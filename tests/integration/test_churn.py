@@ -11,7 +11,7 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim
+from .conftest import NewIp, Sim
 from .world import create, new_world, reconcile_together, status_of
 
 WRITERS = pytest.mark.parametrize("writers", [1, 2])
@@ -50,8 +50,8 @@ def _vllm_two_models(a: int, b: int | None) -> str:
 @pytest.mark.usefixtures("installed")
 @WRITERS
 def test_scrape_listing_each_series_twice_is_rejected(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "llama")
@@ -76,8 +76,8 @@ def test_scrape_listing_each_series_twice_is_rejected(
 @pytest.mark.usefixtures("installed")
 @WRITERS
 def test_relabelled_llamacpp_pod_counts_its_growth_once(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("llama", namespace, ip, "old-name", backend="llamacpp")
@@ -97,8 +97,8 @@ def test_relabelled_llamacpp_pod_counts_its_growth_once(
 @pytest.mark.usefixtures("installed")
 @WRITERS
 def test_series_left_out_of_one_scrape_counts_only_its_growth(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "a")
@@ -112,8 +112,8 @@ def test_series_left_out_of_one_scrape_counts_only_its_growth(
 @pytest.mark.usefixtures("installed")
 @WRITERS
 def test_pod_unknown_for_one_pass_loses_nothing(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "llama")

@@ -19,7 +19,7 @@ from kubectl_infercost.errors import ApiError
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 from .identities import bind, service_account, user
 from .world import create, new_world, status_of
 
@@ -139,8 +139,8 @@ def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path)
     proc = _watch(["-n", namespace, "--interval", "5s"], {"KUBECONFIG": str(config)})
@@ -157,8 +157,8 @@ def test_a_rejected_first_token_is_fetched_again_once(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path, first_invalid=True)
     done = run_cli("reconcile", "-n", namespace, "--now", T0, env={"KUBECONFIG": str(config)})
@@ -172,8 +172,8 @@ def test_in_cluster_token_rotation_and_a_deleted_account(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     for account in ("first", "second"):
         _service_account(kube, namespace, account)
@@ -209,7 +209,7 @@ def test_as_viewer_from_the_admin_identity(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
 ) -> None:
     viewer = f"viewer-{namespace}"
     bind(kube, "infercost-viewer", user(viewer))
@@ -266,7 +266,7 @@ def test_watch_outlives_a_frozen_and_a_restarted_api_server(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
 ) -> None:
     ip = new_ip()
     _small_world(kube, sim, namespace, ip, 1000)

@@ -11,7 +11,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_pod
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import (
     GROUP,
     create,
@@ -30,8 +30,8 @@ WRITERS = pytest.mark.parametrize("writers", [1, 2])
 @pytest.mark.usefixtures("installed")
 @WRITERS
 def test_dcgm_daemonset_surge_counts_each_gpu_once(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     w = new_world(kube, sim, namespace)
     first, surge = new_ip(), new_ip()
     w.add_exporter(first, gpu_count=4)
@@ -70,8 +70,8 @@ def test_dcgm_daemonset_surge_counts_each_gpu_once(
 
 @pytest.mark.usefixtures("installed")
 def test_two_profiles_on_one_node_account_it_once(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     pool = {"infercost.test/pool": namespace}
     create(kube, "costprofiles", namespace, "a-first", {**worked_profile(), "nodeSelector": pool})
@@ -110,8 +110,8 @@ def test_two_profiles_on_one_node_account_it_once(
 
 @pytest.mark.usefixtures("installed")
 def test_extreme_values_are_one_error_and_money_is_exact_on_the_wire(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     extreme = {
         "hardware": {"gpuModel": "H100", "gpuCount": 8, "purchasePriceUSD": 1e12, "amortizationYears": 1e-9},
@@ -180,8 +180,8 @@ def test_history_holding_a_period_twice_is_merged_once(
 
 @pytest.mark.usefixtures("installed")
 def test_namespace_selector_attributes_only_matching_namespaces(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     billed, free = f"{namespace}-billed", f"{namespace}-free"
     selector = {"infercost.test/billed": namespace}

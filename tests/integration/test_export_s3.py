@@ -338,10 +338,10 @@ def test_server_killed_during_a_multipart_upload_leaves_no_object(
         time.sleep(0.002)
     assert proc.stderr is not None
     stderr = proc.stderr.read()
-    status = proc.wait(timeout=120)
+    code = proc.wait(timeout=120)
     s3.start()
     assert killed, f"the upload ended before a part was seen: {stderr}"
-    error = one_error_line(subprocess.CompletedProcess([], status, "", stderr))
+    error = one_error_line(subprocess.CompletedProcess([], code, "", stderr))
     key = f"focus/{VERSION}/year=2026/month=04/day=20/infercost-{ACCOUNT}-2026-04-20.json"
     assert error == (
         f"error: uploading s3://{bucket}/{key} to {s3.endpoint} failed: the endpoint cannot be reached "

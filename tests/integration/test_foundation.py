@@ -12,7 +12,7 @@ import yaml
 from kubectl_infercost.kube.client import KubeClient
 from testenv.simpod import make_node, make_pod
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 
 SAMPLES = REPO / "samples"
 FIXTURES = REPO / "tests" / "fixtures" / "metrics"
@@ -133,7 +133,9 @@ def test_api_server_rejects_bad_values_naming_the_field(
     assert field in out.stderr, out.stderr
 
 
-def test_pod_proxy_serves_the_simulator_byte_for_byte(kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_pod_proxy_serves_the_simulator_byte_for_byte(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     ip = new_ip()
     body = (FIXTURES / "vllm-v1-kops-2026-03.prom").read_bytes()
     sim.write(ip, 8000, body)
@@ -151,7 +153,7 @@ def test_pod_proxy_serves_the_simulator_byte_for_byte(kube: KubeClient, sim: Sim
     assert kubectl("get", "--raw", path).returncode == 0
 
 
-def test_sim_pod_script_creates_running_pods(kube: KubeClient, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_sim_pod_script_creates_running_pods(kube: KubeClient, namespace: str, new_ip: NewIp) -> None:
     ip = new_ip()
     node = subprocess.run(
         ["sim-pod", "node", "script-node", "--gpus", "4", "--label", "pool=l4"],

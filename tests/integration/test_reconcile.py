@@ -9,7 +9,7 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import create, new_world, reconcile, status_of, worked_profile
 
 T0 = "2026-04-20T10:00:00Z"
@@ -21,7 +21,7 @@ def _report(kube: KubeClient, ns: str, namespaces: list[str], **extra: object) -
 
 
 @pytest.mark.usefixtures("installed")
-def test_worked_example_token_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_worked_example_token_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -63,7 +63,7 @@ def test_worked_example_token_mode(kube: KubeClient, sim: Sim, namespace: str, n
 
 
 @pytest.mark.usefixtures("installed")
-def test_worked_example_ownership_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_worked_example_ownership_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -89,8 +89,8 @@ def test_worked_example_ownership_mode(kube: KubeClient, sim: Sim, namespace: st
 
 @pytest.mark.usefixtures("installed")
 def test_dead_and_garbage_endpoints_do_not_stop_the_pass(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()
     ips = [new_ip() for _ in range(4)]

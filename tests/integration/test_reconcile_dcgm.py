@@ -14,7 +14,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_pod
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import STARTED, create, new_world, reconcile, status_of, worked_profile
 
 T0, T1 = "2026-04-20T10:00:00Z", "2026-04-20T11:00:00Z"
@@ -26,7 +26,7 @@ def _dcgm(cp: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
 
 
 @pytest.mark.usefixtures("installed")
-def test_four_dcgm_states(kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_four_dcgm_states(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     selector = {"infercost.test/pool": namespace}
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", {**worked_profile(), "nodeSelector": selector})
@@ -63,8 +63,8 @@ def test_four_dcgm_states(kube: KubeClient, sim: Sim, namespace: str, new_ip) ->
 
 @pytest.mark.usefixtures("installed")
 def test_two_reports_on_one_profile_each_account_their_scope(
-    kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()
     ns_a, ns_b = f"{namespace}-a", f"{namespace}-b"

@@ -216,7 +216,9 @@ def test_gap_across_midnight_in_new_york_is_split_and_estimated() -> None:
 
 
 def test_history_limit_trims_oldest() -> None:
-    steps = [(T0 + timedelta(days=d), [], gpus(0)) for d in range(5)]
+    steps: list[tuple[datetime, list[PodObservation], list[GpuEnergy]]] = [
+        (T0 + timedelta(days=d), [], gpus(0)) for d in range(5)
+    ]
     st = run(spec(historyLimit=2), steps)
     assert [h.period for h in st.history] == ["2026-04-23", "2026-04-22"]
 

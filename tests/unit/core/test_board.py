@@ -108,7 +108,7 @@ def test_empty_board_divides_by_nothing() -> None:
     b = build_board([], [], None, period_range("2026-04"))
     assert not b.has_data and b.totals.spend == 0 and b.per_million == 0 and b.totals.idle_percent == 0
     assert (b.change, b.cloud, b.projected_spend, b.fleet_tokens_per_gpu_hour) == (None, None, None, None)
-    assert b.namespaces == b.models == b.trend == b.cloud_prices == b.efficiency == []
+    assert [b.namespaces, b.models, b.trend, b.cloud_prices, b.efficiency] == [[], [], [], [], []]
     never = UsageReport.model_validate({"metadata": {"name": "new"}, "spec": {"costProfileRef": "x"}})
     assert not build_board([never], [], CATALOG, period_range("2026-04")).has_data
     assert latest_accounted([never]) is None
@@ -145,8 +145,8 @@ def test_budget_month_end_projection() -> None:
             budget(None, "", "", 300),
         ]
     )
-    assert (utc.projected, utc.projected_utilization, utc.thresholds) == (465, 93, (80, 100))
-    assert (berlin.projected, berlin.projected_utilization) == (200, 50)
+    assert (utc.projected, utc.projected_utilization, utc.thresholds) == (Decimal(465), Decimal(93), (80, 100))
+    assert (berlin.projected, berlin.projected_utilization) == (Decimal(200), Decimal(50))
     assert (fresh.spend, fresh.projected, fresh.state) == (None, None, "Unknown")
     assert month_end(datetime(2026, 1, 31, 23, tzinfo=UTC)) == datetime(2026, 2, 28, 23, tzinfo=UTC)
 

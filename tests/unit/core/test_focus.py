@@ -347,7 +347,7 @@ def test_weekly_period_crossing_a_month_is_split_pro_rata_by_hours() -> None:
 
 
 def test_rows_of_a_period_add_up_to_its_total_exactly() -> None:
-    models = [
+    models: list[dict[str, Any]] = [
         {"model": f"m{i}", "namespace": "team-a", "inputTokens": 333333 + i, "outputTokens": 7,
          "estimatedCostUSD": str(D("1.234567") * (i + 1))}
         for i in range(7)
