@@ -10,7 +10,6 @@ already-formatted values (``str`` or ``None`` for null) in the layout's column o
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 Row = tuple[str | None, ...]
@@ -167,7 +166,6 @@ FOCUS_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2", "1.3", "1.4")
 DEFAULT_FOCUS_VERSION = "1.3"
 LEGACY = "infercost-v1"
 
-FOCUS_NAMES = tuple(c.name for c in FOCUS_13_COLUMNS)
 
 
 def _profile(version: str) -> Layout:
@@ -230,9 +228,6 @@ LEGACY_COLUMNS: tuple[Column, ...] = tuple(
 
 LAYOUTS: dict[str, Layout] = {f"focus-{v}": _profile(v) for v in reversed(FOCUS_VERSIONS)}
 LAYOUTS[LEGACY] = Layout(LEGACY, None, LEGACY_COLUMNS, None)
-
-#: focus.md §2: custom columns must start with ``x_``; ours also follow the SHOULD (PascalCase, ≤ 50).
-CUSTOM_COLUMN_RE = re.compile(r"^x_[A-Z][A-Za-z0-9]{0,47}$")
 
 
 def layout_for(focus_version: str = DEFAULT_FOCUS_VERSION, columns: str | None = None) -> Layout:
