@@ -1,7 +1,7 @@
-"""FOCUS export benchmark (ARCHITECTURE §13): 1,000,000 history rows to CSV and to Parquet, next to a floor.
+"""FOCUS export benchmark (BENCHMARKS.md): 1,000,000 history rows to CSV and to Parquet, next to a floor.
 
 * CSV floor: ``csv.writer(...).writerows`` on prebuilt tuples of the same shape (60 text fields).
-* Parquet floor, as §13 defines it for CSV ("likewise"): the same prebuilt tuples turned into Arrow
+* Parquet floor, as the CSV target defines it (BENCHMARKS.md) ("likewise"): the same prebuilt tuples turned into Arrow
   columns (text cast to the column types) and written by ``pyarrow.parquet.ParquetWriter``.
   Also shown, as a lower bound: ParquetWriter on prebuilt, already-typed record batches.
 * Ours: UsageReport models -> :func:`build_rows` (exact Decimal/integer arithmetic, formatting, slugs,

@@ -1,4 +1,4 @@
-"""Start and stop a real etcd + kube-apiserver, envtest style (ARCHITECTURE §11).
+"""Start and stop a real etcd + kube-apiserver, envtest style (docs/architecture.md#test-tiers).
 
 Binaries are found like envtest finds them: TEST_ASSET_<NAME>, then
 $KUBEBUILDER_ASSETS/<name>, then our cache (built by hack/build-test-binaries),

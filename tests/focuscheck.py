@@ -1,7 +1,8 @@
-"""A strict FOCUS checker for our exports: what the official validator does not check (focus.md §5).
+"""A strict FOCUS checker for our exports: what the official validator does not check.
 
-Independent of the code under test: the expected columns, formats and enums are written out here from
-shared/reference/focus.md. ``check_csv(text, version)`` / ``check_json`` / ``check_parquet`` return
+docs/export-focus.md#validation lists the checks. Independent of the code under test: the expected
+columns, formats and enums are written out here from the FOCUS specification (https://focus.finops.org).
+``check_csv(text, version)`` / ``check_json`` / ``check_parquet`` return
 the records as dicts (text values, None for null) and raise AssertionError listing every problem.
 """
 
@@ -15,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-# focus.md §3.2: the 60 columns of focus-1.3, in order.
+# docs/export-focus.md#values-in-detail: the 60 columns of focus-1.3, in order.
 FOCUS_13 = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ChargePeriodStart", "ChargePeriodEnd",
     "BillingPeriodStart", "BillingPeriodEnd", "BillingCurrency", "ServiceName", "ServiceCategory",
@@ -30,7 +31,7 @@ FOCUS_13 = [
     "x_InferCloudEquivalentModel", "x_InferCloudEquivalentCostUSD", "x_InferSavingsUSD", "x_InferSavingsPercent",
     "x_InferModelName", "x_InferUsageReport", "x_InferIdleCost",
 ]  # fmt: skip
-# focus.md §4.1: drop-only profiles.
+# docs/export-focus.md#focus-profiles---focus-version: drop-only profiles.
 DROPPED = {
     "1.4": ["ProviderName", "PublisherName", "InvoiceId"],
     "1.3": [],
@@ -270,7 +271,7 @@ def _check_cloud_and_idle(rec: Record, where: str, p: list[str]) -> None:
             Decimal("0.01")
         ):
             p.append(f"{where}: x_InferSavingsPercent is not savings / cloud cost x 100 at 2 dp")
-    if rec.get("ResourceType") == "GPU Pool":  # idle rows, focus.md §3.4
+    if rec.get("ResourceType") == "GPU Pool":  # idle rows, docs/export-focus.md#idle-rows
         if rec.get("x_InferIdleCost") != rec["BilledCost"]:
             p.append(f"{where}: idle row x_InferIdleCost differs from BilledCost")
         for name in ("x_InferTokensInput", "x_InferTokensOutput", "x_InferModelName", "x_InferCloudEquivalentCostUSD"):
@@ -402,7 +403,7 @@ def _parquet_expected(name: str) -> str:
 
 
 def check_parquet(path: str | Path, version: str) -> list[dict[str, str | None]]:
-    """Types per focus.md §6 (all-null columns keep their type), then the value checks."""
+    """Types per docs/export-focus.md#formats (all-null columns keep their type), then the value checks."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)

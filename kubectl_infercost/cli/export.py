@@ -1,7 +1,7 @@
 """``kubectl infercost export focus``: FinOps FOCUS files (CSV, JSON, Parquet) from UsageReports.
 
 Read-only: GET/LIST of UsageReports, CostProfiles, the pricing ConfigMap and (with ``--tag-label``)
-Namespaces. The layouts and value rules are in docs/export-focus.md and shared/reference/focus.md.
+Namespaces. The layouts and value rules are in docs/export-focus.md.
 """
 
 from __future__ import annotations
@@ -209,7 +209,7 @@ def focus(
 ) -> None:
     """FinOps FOCUS rows of every UsageReport: one per (report, period, namespace, model), idle rows apart.
 
-    All namespaces unless -n is given. Without --out the CSV goes to stdout, so the seeds' pipelines
+    All namespaces unless -n is given. Without --out the CSV goes to stdout, so the documented pipelines
     work: `kubectl infercost export focus | awk -F, 'NR==1 || $1+0 > 1.0'` ($1 BilledCost, $29
     SubAccountId; no field before column 30 ever holds a comma).
     """

@@ -1,7 +1,7 @@
-"""Advance one UsageReport by one interval: deltas, cost, attribution, periods, history (§6, §7).
+"""Advance one UsageReport by one interval: deltas, cost, attribution, periods, history (docs/accounting.md).
 
 The status is updated from parts: every byModel figure is rounded once when added,
-and the totals are sums of the rounded parts, so the invariants of §7 hold exactly.
+and the totals are sums of the rounded parts, so the invariants of docs/accounting.md#periods-and-rounding hold exactly.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class PassOutcome:
     baseline: bool = False
     accrued_usd: Decimal = ZERO
     tokens: int = 0
-    oversubscribed: bool = False  # pods claimed more GPUs than the profile has (§7: warn)
+    oversubscribed: bool = False  # pods claimed more GPUs than the profile has: a warning
 
 
 def _gpu_checkpoints(gpus: list[GpuEnergy]) -> list[GpuCheckpoint]:

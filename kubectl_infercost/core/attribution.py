@@ -1,4 +1,4 @@
-"""Who pays for an interval's cost C (§7): ownership mode or token mode, and what stays idle."""
+"""Who pays for an interval's cost C: ownership mode or token mode, and what stays idle (docs/accounting.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token deltas between a report's own checkpoints (§6): restart-safe and exact.
+"""Token deltas between a report's own checkpoints (docs/accounting.md#checkpoints-and-deltas): restart-safe and exact.
 
 A counter's identity is its series (pod UID + the series' own labels), never the pod's
 model label: relabelling a pod only changes where future deltas are attributed.

@@ -238,7 +238,7 @@ def catalog_info(catalog: PriceCatalog, today: date) -> Record:
 def compare_rows(
     reports: Iterable[UsageReport], profiles: Iterable[CostProfile], catalog: PriceCatalog
 ) -> list[Record]:
-    """Each report's current period priced at every catalog model (ARCHITECTURE §8).
+    """Each report's current period priced at every catalog model (docs/report.md#cloud-prices).
 
     ``cloudCostUSD`` and ``savingsUSD`` (cloud − on-prem) are exact; ``savingsPercent`` is 6 dp.
     ``onpremDailyCostUSD`` is the report's CostProfile ``hourlyCostUSD`` × 24 (amortization, maintenance

@@ -1,4 +1,4 @@
-"""One reconcile pass (§3): adapters in, the pure core, adapters out.
+"""One reconcile pass (docs/architecture.md#one-reconcile-pass): adapters in, the pure core, adapters out.
 
 Discovery, scrapes and parsing happen once per pass and are shared by every profile and
 report. One bad object or one dead endpoint is recorded and never stops the pass.
@@ -167,7 +167,7 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         )
         write_report(client, obj, ur, inputs, opts, summary)
     summary.profiles, summary.reports = len(profiles), len(reports)
-    # §3 step 4, from the reports as just written
+    # Step 4: the budgets, from the reports as just written
     reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
     if not report_objs and opts.namespace:
         summary.elsewhere = discovery.reports_elsewhere(client)

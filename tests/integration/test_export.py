@@ -1,7 +1,7 @@
 """``kubectl infercost export focus`` against a real API server: values, pipelines, files, exit codes.
 
 Objects with a status are put into the API server (POST, then merge-patch ``/status``); every expected
-number below is worked out by hand from those statuses (focus.md §3.3: price = cost ÷ quantity,
+number below is worked out by hand from those statuses (docs/export-focus.md#arithmetic-exact: price = cost ÷ quantity,
 half-even at 6 dp; cost = price × quantity exactly, 12 dp).
 """
 

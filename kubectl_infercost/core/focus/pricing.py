@@ -1,4 +1,4 @@
-"""Exact fixed-point helpers and the cloud-equivalent pricer of the FOCUS rows (focus.md §3.3).
+"""Exact fixed-point helpers and the cloud-equivalent pricer of the FOCUS rows (docs/export-focus.md#arithmetic-exact).
 
 PURE. Amounts are integers in fixed units: micro (10⁻⁶) for prices and quantities, pico (10⁻¹²) for
 costs. Rounding is half-even and happens once, on the unit price; products are exact.

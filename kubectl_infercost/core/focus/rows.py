@@ -1,4 +1,4 @@
-"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4) and month slices; legacy rows: .legacy.
+"""FOCUS rows: the exact arithmetic, idle rows and month slices of docs/export-focus.md; legacy rows: .legacy.
 
 PURE. The hot path works on integers in fixed units (micro = 10⁻⁶, pico = 10⁻¹²), which is both exact
 and fast:
