@@ -154,10 +154,10 @@ def check_header(header: list[str], version: str) -> list[str]:
     return problems
 
 
-Record = dict[str, str | None]
+TextRecord = dict[str, str | None]
 
 
-def check_record(rec: Record, where: str) -> list[str]:
+def check_record(rec: TextRecord, where: str) -> list[str]:
     """One record (text values, None = null) of any profile."""
     p: list[str] = []
     for name, value in rec.items():
@@ -205,7 +205,7 @@ def _check_value(name: str, value: str, w: str, p: list[str]) -> None:
         p.append(f"{w}: identifier {value!r} has characters outside [A-Za-z0-9._:/@-]")
 
 
-def _check_costs(rec: Record, where: str, p: list[str]) -> None:
+def _check_costs(rec: TextRecord, where: str, p: list[str]) -> None:
     # BilledCost = EffectiveCost (the exact attributed cost); ListCost = ContractedCost = price x quantity,
     # exactly; the two pairs differ by the rounding of the 6-dp unit price only: <= 0.5e-6 x PricingQuantity
     if rec["BilledCost"] != rec["EffectiveCost"] or rec["ListCost"] != rec["ContractedCost"]:
@@ -226,7 +226,7 @@ def _check_costs(rec: Record, where: str, p: list[str]) -> None:
         p.append(f"{where}: negative BilledCost")
 
 
-def _check_periods(rec: Record, where: str, p: list[str]) -> None:
+def _check_periods(rec: TextRecord, where: str, p: list[str]) -> None:
     cps, cpe, bps, bpe = (rec[c] or "" for c in ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
                                                    "BillingPeriodEnd"))  # fmt: skip
     if not cps < cpe:
@@ -241,7 +241,7 @@ def _check_periods(rec: Record, where: str, p: list[str]) -> None:
         p.append(f"{where}: BillingPeriodEnd {bpe} is not the 1st of the next month")
 
 
-def _check_names_and_units(rec: Record, where: str, p: list[str]) -> None:
+def _check_names_and_units(rec: TextRecord, where: str, p: list[str]) -> None:
     qty = rec["PricingQuantity"]
     providers = {rec[c] for c in PROVIDERS if c in rec}
     if len(providers) != 1:
@@ -261,7 +261,7 @@ def _check_names_and_units(rec: Record, where: str, p: list[str]) -> None:
         p.append(f"{where}: GPU-Hours ConsumedQuantity differs from PricingQuantity")
 
 
-def _check_cloud_and_idle(rec: Record, where: str, p: list[str]) -> None:
+def _check_cloud_and_idle(rec: TextRecord, where: str, p: list[str]) -> None:
     if rec.get("x_InferCloudEquivalentCostUSD") is not None:
         saving = Decimal(rec["x_InferCloudEquivalentCostUSD"] or "0") - Decimal(rec["BilledCost"] or "0")
         if Decimal(rec["x_InferSavingsUSD"] or "0") != saving:
@@ -341,9 +341,9 @@ class _Number(str):
     """The literal text of a JSON number (so numbers and strings stay distinguishable)."""
 
 
-def _json_record(i: int, raw: dict[str, Any], problems: list[str]) -> Record:
+def _json_record(i: int, raw: dict[str, Any], problems: list[str]) -> TextRecord:
     """A JSON record as text values (nested objects as compact JSON), its type problems added to ``problems``."""
-    rec: Record = {}
+    rec: TextRecord = {}
     for key, value in raw.items():
         if key in JSONS and value is not None:
             if not isinstance(value, dict):
