@@ -7,6 +7,10 @@
 source_template
 get_completion_args
 
+# click.Group's interface, overridden by the lazy root group (cli/__init__.py).
+list_commands
+get_command
+
 # The kubernetes client reads these settings (kube/client.py).
 connection_pool_maxsize
 user_agent
