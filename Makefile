@@ -8,7 +8,7 @@ export PATH := $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path(
 
 help:
 	@echo "make setup      install the package with its dev tools and build the test binaries"
-	@echo "make test       lint, types, import contracts, unit, integration (real kube-apiserver), validator and e2e tiers"
+	@echo "make test       lint and dead code, types, import contracts, unit, integration (real kube-apiserver), validator and e2e tiers"
 	@echo "make release    the binary, the krew archive and krew/infercost.yaml of the package version (docs/releasing.md)"
 	@echo "make demo       a simulated GPU cluster, reconciled and reported"
 	@echo "make bench      benchmarks; results go to BENCHMARKS.md by hand"
@@ -32,8 +32,10 @@ RELEASE_VERSION ?= $(shell $(PYTHON) -c 'import kubectl_infercost as k; print(k.
 release: krew
 	scripts/release $(RELEASE_VERSION)
 
+# ruff (style, complexity, unused arguments) and vulture (dead code; paths and allowlist in pyproject.toml).
 lint:
 	ruff check kubectl_infercost tests testenv bench
+	vulture
 
 typecheck:
 	mypy

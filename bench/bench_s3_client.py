@@ -81,14 +81,14 @@ def main() -> int:
         size_text = f"{size:.1f} MB" if size is not None else "?"
         ready_text = f"{ready * 1000:.0f} ms" if ready is not None else "?"
         print(f"{label:<12}{version:<10}{imported * 1000:>7.0f} ms{ready_text:>16}{size_text:>12}")
-    version = timed(
+    startup = timed(
         "from kubectl_infercost.__main__ import main\nimport contextlib, io\n"
         "with contextlib.redirect_stdout(io.StringIO()): main(['version'])\n"
         "import sys\nassert 'boto3' not in sys.modules",
         [],
         args.runs,
     )
-    print(f"kubectl-infercost version (boto3 not imported): {version * 1000:.0f} ms" if version else "version failed")
+    print(f"kubectl-infercost version (boto3 not imported): {startup * 1000:.0f} ms" if startup else "version failed")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Start-up of the krew-installed binary (§13: ``kubectl infercost version`` median <= 0.25 s).
+"""Start-up of the krew-installed binary (BENCHMARKS.md target: ``kubectl infercost version`` median <= 0.25 s).
 
 Installs dist/'s release archive with krew into a throw-away KREW_ROOT (``make bench`` builds
 both first), then times, interleaved round by round in the same run: the binary's ``version``

@@ -21,6 +21,7 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
@@ -62,7 +63,7 @@ def build_world(client: KubeClient, namespace: str, reports: int) -> None:
             "spec": {"costProfileRef": "pool", "schedule": "monthly"},
         }
         client.request("POST", f"{GROUP}/namespaces/{namespace}/usagereports", body=body)
-        models = [
+        models: list[dict[str, Any]] = [
             {"model": f"model-{m}", "namespace": namespace, "inputTokens": 1_000_000 + i + m,
              "outputTokens": 250_000 + m, "estimatedCostUSD": Decimal(f"{1 + m}.{i % 1000:03d}123")}
             for m in range(3)

@@ -67,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         from .cli.completion import complete_for_shell
 
         return complete_for_shell(root)
+    return _run(root, args)
+
+
+def _run(root: click.Group, args: list[str]) -> int:
+    """The command's exit code; every error becomes one ``error: ...`` line on stderr."""
     debug = "--debug" in args
     try:
         status = root.main(args=args, prog_name="kubectl infercost", standalone_mode=False)

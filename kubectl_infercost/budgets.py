@@ -1,4 +1,4 @@
-"""Step 4 of a reconcile pass (§3, §9): every TokenBudget's spend, status, Events and PrometheusRule.
+"""Step 4 of a reconcile pass: every TokenBudget's spend, status, Events and PrometheusRule (docs/budgets.md).
 
 Runs after the pass has written its UsageReports and reads them again, so the spend is
 the one just accounted (by this reconciler or a concurrent one). The status is written

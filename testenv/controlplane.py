@@ -1,4 +1,4 @@
-"""Start and stop a real etcd + kube-apiserver, envtest style (ARCHITECTURE §11).
+"""Start and stop a real etcd + kube-apiserver, envtest style (docs/architecture.md#test-tiers).
 
 Binaries are found like envtest finds them: TEST_ASSET_<NAME>, then
 $KUBEBUILDER_ASSETS/<name>, then our cache (built by hack/build-test-binaries),
@@ -29,6 +29,10 @@ CACHE = Path(os.environ.get("INFERCOST_CACHE_DIR", Path.home() / ".cache" / "kub
 START_TIMEOUT = float(os.environ.get("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT", "60").rstrip("s"))
 STOP_TIMEOUT = float(os.environ.get("KUBEBUILDER_CONTROLPLANE_STOP_TIMEOUT", "20").rstrip("s"))
 REPO = Path(__file__).resolve().parent.parent
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
 
 
 class ControlPlaneError(RuntimeError):
@@ -211,7 +215,6 @@ class ControlPlane:
     def write_kubeconfig(self, path: Path, user: str, groups: tuple[str, ...] = ()) -> Path:
         """A kubeconfig for a user whose client certificate carries ``groups`` (for RBAC tests)."""
         pair = self.client_ca.issue(user, orgs=groups)
-        b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
         doc = {
             "apiVersion": "v1",
             "kind": "Config",

@@ -7,6 +7,7 @@ name) set; DCGM exporters serve the real dcgm-exporter families, one set of line
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,8 +63,8 @@ class Gpu:
 
 def dcgm(host: str, model_name: str, gpus: list[Gpu]) -> str:
     """dcgm-exporter default-counter families for several GPUs, in the real exporter's format."""
-    families = [
-        ("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", lambda g: "41"),
+    families: list[tuple[str, str, str, Callable[[Gpu], str | None]]] = [
+        ("DCGM_FI_DEV_GPU_TEMP", "gauge", "GPU temperature (in C).", lambda _: "41"),
         ("DCGM_FI_DEV_POWER_USAGE", "gauge", "Power draw (in W).", lambda g: f"{g.power_w:.6f}"),
         (
             "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
@@ -71,7 +72,7 @@ def dcgm(host: str, model_name: str, gpus: list[Gpu]) -> str:
             "Total energy consumption since boot (in mJ).",
             lambda g: None if g.energy_mj is None else str(g.energy_mj),
         ),
-        ("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).", lambda g: "87"),
+        ("DCGM_FI_DEV_GPU_UTIL", "gauge", "GPU utilization (in %).", lambda _: "87"),
     ]
     lines = []
     for name, kind, help_text, value in families:

@@ -1,4 +1,4 @@
-"""File-backed simulator of GPU exporters and inference servers (ARCHITECTURE §11).
+"""File-backed simulator of GPU exporters and inference servers (README.md, Development).
 
 ``GET http://192.0.2.X:PORT/PATH`` answers with ``$INFERCOST_SIM_ROOT/192.0.2.X/PORT/PATH``
 (404 if absent). A sibling ``<file>.status`` holds an HTTP status to return and

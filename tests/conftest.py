@@ -6,8 +6,6 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-
 from kubectl_infercost.core.cloud import PriceEntry
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,8 +32,3 @@ def price_entry(provider: str, model: str, inp: str, out: str, tier: str = "stan
     )
 
 
-@pytest.fixture(scope="session")
-def fixtures_dir() -> Path:
-    if not FIXTURES.is_dir():
-        pytest.fail(f"test fixtures not found at {FIXTURES}")
-    return FIXTURES

@@ -1,7 +1,8 @@
-"""A strict FOCUS checker for our exports: what the official validator does not check (focus.md §5).
+"""A strict FOCUS checker for our exports: what the official validator does not check.
 
-Independent of the code under test: the expected columns, formats and enums are written out here from
-shared/reference/focus.md. ``check_csv(text, version)`` / ``check_json`` / ``check_parquet`` return
+docs/export-focus.md#validation lists the checks. Independent of the code under test: the expected
+columns, formats and enums are written out here from the FOCUS specification (https://focus.finops.org).
+``check_csv(text, version)`` / ``check_json`` / ``check_parquet`` return
 the records as dicts (text values, None for null) and raise AssertionError listing every problem.
 """
 
@@ -15,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-# focus.md §3.2: the 60 columns of focus-1.3, in order.
+# docs/export-focus.md#values-in-detail: the 60 columns of focus-1.3, in order.
 FOCUS_13 = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ChargePeriodStart", "ChargePeriodEnd",
     "BillingPeriodStart", "BillingPeriodEnd", "BillingCurrency", "ServiceName", "ServiceCategory",
@@ -30,7 +31,7 @@ FOCUS_13 = [
     "x_InferCloudEquivalentModel", "x_InferCloudEquivalentCostUSD", "x_InferSavingsUSD", "x_InferSavingsPercent",
     "x_InferModelName", "x_InferUsageReport", "x_InferIdleCost",
 ]  # fmt: skip
-# focus.md §4.1: drop-only profiles.
+# docs/export-focus.md#focus-profiles---focus-version: drop-only profiles.
 DROPPED = {
     "1.4": ["ProviderName", "PublisherName", "InvoiceId"],
     "1.3": [],
@@ -81,7 +82,7 @@ UNIT_RE = re.compile(
 )
 IDENTIFIER_CHARS = re.compile(r"^[A-Za-z0-9._:/@-]*$")
 
-ENUMS = {
+ENUMS: dict[str, set[str | None]] = {
     "ChargeCategory": {"Usage", "Purchase", "Tax", "Credit", "Adjustment"},
     "ChargeClass": {None, "Correction"},
     "ChargeFrequency": {"One-Time", "Recurring", "Usage-Based"},
@@ -153,7 +154,10 @@ def check_header(header: list[str], version: str) -> list[str]:
     return problems
 
 
-def check_record(rec: dict[str, str | None], where: str) -> list[str]:
+TextRecord = dict[str, str | None]
+
+
+def check_record(rec: TextRecord, where: str) -> list[str]:
     """One record (text values, None = null) of any profile."""
     p: list[str] = []
     for name, value in rec.items():
@@ -162,35 +166,46 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
             if name in NOT_NULL:
                 p.append(f"{w}: must not be null")
             continue
-        if value in PLACEHOLDERS or value == "":
-            p.append(f"{w}: placeholder null {value!r}")
-        if name in COSTS and not DECIMAL_RE[12].fullmatch(value):
-            p.append(f"{w}: {value!r} is not a 12-dp fixed-point decimal")
-        elif name in SIX_DP and not DECIMAL_RE[6].fullmatch(value):
-            p.append(f"{w}: {value!r} is not a 6-dp fixed-point decimal")
-        elif name in TWO_DP and not DECIMAL_RE[2].fullmatch(value):
-            p.append(f"{w}: {value!r} is not a 2-dp fixed-point decimal")
-        elif name in INTEGERS and not INTEGER_RE.fullmatch(value):
-            p.append(f"{w}: {value!r} is not an integer")
-        elif name in DATETIMES and not DATETIME_RE.fullmatch(value):
-            p.append(f"{w}: {value!r} is not YYYY-MM-DDTHH:MM:SSZ")
-        elif name in JSONS:
-            _json_object(value, w, p)
-        elif name not in NUMERIC and value.startswith(INJECTION):
-            p.append(f"{w}: text {value!r} starts with a spreadsheet formula character")
-        if name in ENUMS and value not in ENUMS[name]:
-            p.append(f"{w}: {value!r} is not an allowed value")
-        if name in ("PricingUnit", "ConsumedUnit") and not UNIT_RE.fullmatch(value):
-            p.append(f"{w}: {value!r} is not a FOCUS unit")
-        if name in ("BillingAccountId", "RegionId", "SubAccountId", "ResourceId", "SkuId", "SkuPriceId") and not (
-            IDENTIFIER_CHARS.fullmatch(value)
-        ):
-            p.append(f"{w}: identifier {value!r} has characters outside [A-Za-z0-9._:/@-]")
+        _check_value(name, value, w, p)
     for name in ("ChargeClass",):
         if rec.get(name) not in ENUMS[name]:
             p.append(f"{name} at {where}: {rec.get(name)!r} is not allowed")
     if p:
         return p
+    for check in (_check_costs, _check_periods, _check_names_and_units, _check_cloud_and_idle):
+        check(rec, where, p)
+    return p
+
+
+def _check_value(name: str, value: str, w: str, p: list[str]) -> None:
+    """One non-null value: its format for its column, allowed values, safe text."""
+    if value in PLACEHOLDERS or value == "":
+        p.append(f"{w}: placeholder null {value!r}")
+    if name in COSTS and not DECIMAL_RE[12].fullmatch(value):
+        p.append(f"{w}: {value!r} is not a 12-dp fixed-point decimal")
+    elif name in SIX_DP and not DECIMAL_RE[6].fullmatch(value):
+        p.append(f"{w}: {value!r} is not a 6-dp fixed-point decimal")
+    elif name in TWO_DP and not DECIMAL_RE[2].fullmatch(value):
+        p.append(f"{w}: {value!r} is not a 2-dp fixed-point decimal")
+    elif name in INTEGERS and not INTEGER_RE.fullmatch(value):
+        p.append(f"{w}: {value!r} is not an integer")
+    elif name in DATETIMES and not DATETIME_RE.fullmatch(value):
+        p.append(f"{w}: {value!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    elif name in JSONS:
+        _json_object(value, w, p)
+    elif name not in NUMERIC and value.startswith(INJECTION):
+        p.append(f"{w}: text {value!r} starts with a spreadsheet formula character")
+    if name in ENUMS and value not in ENUMS[name]:
+        p.append(f"{w}: {value!r} is not an allowed value")
+    if name in ("PricingUnit", "ConsumedUnit") and not UNIT_RE.fullmatch(value):
+        p.append(f"{w}: {value!r} is not a FOCUS unit")
+    if name in ("BillingAccountId", "RegionId", "SubAccountId", "ResourceId", "SkuId", "SkuPriceId") and not (
+        IDENTIFIER_CHARS.fullmatch(value)
+    ):
+        p.append(f"{w}: identifier {value!r} has characters outside [A-Za-z0-9._:/@-]")
+
+
+def _check_costs(rec: TextRecord, where: str, p: list[str]) -> None:
     # BilledCost = EffectiveCost (the exact attributed cost); ListCost = ContractedCost = price x quantity,
     # exactly; the two pairs differ by the rounding of the 6-dp unit price only: <= 0.5e-6 x PricingQuantity
     if rec["BilledCost"] != rec["EffectiveCost"] or rec["ListCost"] != rec["ContractedCost"]:
@@ -209,7 +224,9 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
             p.append(f"{where}: {cost} {rec[cost]} != {price} {rec[price]} x PricingQuantity {qty} = {product}")
     if Decimal(rec["BilledCost"] or "0") < 0:
         p.append(f"{where}: negative BilledCost")
-    # periods
+
+
+def _check_periods(rec: TextRecord, where: str, p: list[str]) -> None:
     cps, cpe, bps, bpe = (rec[c] or "" for c in ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart",
                                                    "BillingPeriodEnd"))  # fmt: skip
     if not cps < cpe:
@@ -222,7 +239,10 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
     ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
     if bpe != f"{ny:04d}-{nm:02d}-01T00:00:00Z":
         p.append(f"{where}: BillingPeriodEnd {bpe} is not the 1st of the next month")
-    # names
+
+
+def _check_names_and_units(rec: TextRecord, where: str, p: list[str]) -> None:
+    qty = rec["PricingQuantity"]
     providers = {rec[c] for c in PROVIDERS if c in rec}
     if len(providers) != 1:
         p.append(f"{where}: provider names differ: {providers}")
@@ -239,6 +259,9 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
             p.append(f"{where}: quantities do not match {tokens} tokens")
     elif rec.get("ConsumedQuantity") != qty:
         p.append(f"{where}: GPU-Hours ConsumedQuantity differs from PricingQuantity")
+
+
+def _check_cloud_and_idle(rec: TextRecord, where: str, p: list[str]) -> None:
     if rec.get("x_InferCloudEquivalentCostUSD") is not None:
         saving = Decimal(rec["x_InferCloudEquivalentCostUSD"] or "0") - Decimal(rec["BilledCost"] or "0")
         if Decimal(rec["x_InferSavingsUSD"] or "0") != saving:
@@ -248,13 +271,12 @@ def check_record(rec: dict[str, str | None], where: str) -> list[str]:
             Decimal("0.01")
         ):
             p.append(f"{where}: x_InferSavingsPercent is not savings / cloud cost x 100 at 2 dp")
-    if rec.get("ResourceType") == "GPU Pool":  # idle rows, focus.md §3.4
+    if rec.get("ResourceType") == "GPU Pool":  # idle rows, docs/export-focus.md#idle-rows
         if rec.get("x_InferIdleCost") != rec["BilledCost"]:
             p.append(f"{where}: idle row x_InferIdleCost differs from BilledCost")
         for name in ("x_InferTokensInput", "x_InferTokensOutput", "x_InferModelName", "x_InferCloudEquivalentCostUSD"):
             if rec.get(name) is not None:
                 p.append(f"{where}: idle row {name} must be null")
-    return p
 
 
 def _raise(problems: list[str]) -> None:
@@ -319,6 +341,25 @@ class _Number(str):
     """The literal text of a JSON number (so numbers and strings stay distinguishable)."""
 
 
+def _json_record(i: int, raw: dict[str, Any], problems: list[str]) -> TextRecord:
+    """A JSON record as text values (nested objects as compact JSON), its type problems added to ``problems``."""
+    rec: TextRecord = {}
+    for key, value in raw.items():
+        if key in JSONS and value is not None:
+            if not isinstance(value, dict):
+                problems.append(f"record {i}: {key} is not a nested object")
+            rec[key] = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        elif key in NUMERIC and value is not None and not isinstance(value, _Number):
+            problems.append(f"record {i}: {key} is not a JSON number: {value!r}")
+        elif key not in NUMERIC and value is not None and not isinstance(value, str | _Number):
+            problems.append(f"record {i}: {key} is not a string: {value!r}")
+        elif key not in NUMERIC and isinstance(value, _Number):
+            problems.append(f"record {i}: {key} is a number, expected a string: {value!r}")
+        else:
+            rec[key] = None if value is None else str(value)
+    return rec
+
+
 def check_json(text: str, version: str, csv_text: str | None = None) -> list[dict[str, str | None]]:
     """Check the JSON envelope; numbers must be JSON numbers whose text equals the CSV text."""
     doc = json.loads(text, parse_float=_Number, parse_int=_Number)
@@ -330,23 +371,7 @@ def check_json(text: str, version: str, csv_text: str | None = None) -> list[dic
     if not str(doc.get("generator", "")).startswith("kubectl-infercost/"):
         problems.append("generator missing")
     header = profile_columns(version)
-    records: list[dict[str, str | None]] = []
-    for i, raw in enumerate(doc["records"]):
-        rec: dict[str, str | None] = {}
-        for key, value in raw.items():
-            if key in JSONS and value is not None:
-                if not isinstance(value, dict):
-                    problems.append(f"record {i}: {key} is not a nested object")
-                rec[key] = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            elif key in NUMERIC and value is not None and not isinstance(value, _Number):
-                problems.append(f"record {i}: {key} is not a JSON number: {value!r}")
-            elif key not in NUMERIC and value is not None and not isinstance(value, str | _Number):
-                problems.append(f"record {i}: {key} is not a string: {value!r}")
-            elif key not in NUMERIC and isinstance(value, _Number):
-                problems.append(f"record {i}: {key} is a number, expected a string: {value!r}")
-            else:
-                rec[key] = None if value is None else str(value)
-        records.append(rec)
+    records = [_json_record(i, raw, problems) for i, raw in enumerate(doc["records"])]
     _raise(problems)
     # numbers arrive as their literal text (parse_float=str): compare with CSV text exactly
     if csv_text is not None:
@@ -378,7 +403,7 @@ def _parquet_expected(name: str) -> str:
 
 
 def check_parquet(path: str | Path, version: str) -> list[dict[str, str | None]]:
-    """Types per focus.md §6 (all-null columns keep their type), then the value checks."""
+    """Types per docs/export-focus.md#formats (all-null columns keep their type), then the value checks."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)

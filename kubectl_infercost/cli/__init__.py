@@ -28,10 +28,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:  # noqa: ARG002 -- click.Group's signature
         return sorted({*SUBCOMMANDS, *self.commands})
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:  # noqa: ARG002 -- click.Group's signature
         if cmd_name not in self.commands and cmd_name in SUBCOMMANDS:
             module, attribute = SUBCOMMANDS[cmd_name]
             command = getattr(importlib.import_module(f"{__name__}.{module}"), attribute)

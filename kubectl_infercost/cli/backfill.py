@@ -168,7 +168,7 @@ def _rows(summary: BackfillSummary, dry_run: bool) -> list[dict[str, Any]]:
 
 def _print(summary: BackfillSummary, output: str, dry_run: bool, *, all_namespaces: bool) -> None:
     from ..output.structured import write_json, write_yaml
-    from ..output.tables import C, Table, write_table
+    from ..output.tables import Table, col, write_table
 
     if output in ("json", "yaml"):
         doc = {
@@ -192,17 +192,17 @@ def _print(summary: BackfillSummary, output: str, dry_run: bool, *, all_namespac
         "backfill",
         "BACKFILL",
         (
-            C("reportNamespace", "NAMESPACE", scope=True),
-            C("report", "REPORT"),
-            C("period", "PERIOD"),
-            C("periodStart", "START", "datetime"),
-            C("periodEnd", "END", "datetime"),
-            C("inputTokens", "INPUT TOKENS", "tokens"),
-            C("outputTokens", "OUTPUT TOKENS", "tokens"),
-            C("estimatedCostUSD", "COST"),
-            C("idleCostUSD", "IDLE"),
-            C("energyKWh", "KWH"),
-            C("action", "ACTION"),
+            col("reportNamespace", "NAMESPACE", scope=True),
+            col("report", "REPORT"),
+            col("period", "PERIOD"),
+            col("periodStart", "START", "datetime"),
+            col("periodEnd", "END", "datetime"),
+            col("inputTokens", "INPUT TOKENS", "tokens"),
+            col("outputTokens", "OUTPUT TOKENS", "tokens"),
+            col("estimatedCostUSD", "COST"),
+            col("idleCostUSD", "IDLE"),
+            col("energyKWh", "KWH"),
+            col("action", "ACTION"),
         ),
     )
     write_table(sys.stdout, table, _rows(summary, dry_run), all_namespaces=all_namespaces)

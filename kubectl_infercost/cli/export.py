@@ -1,7 +1,7 @@
 """``kubectl infercost export focus``: FinOps FOCUS files (CSV, JSON, Parquet) from UsageReports.
 
 Read-only: GET/LIST of UsageReports, CostProfiles, the pricing ConfigMap and (with ``--tag-label``)
-Namespaces. The layouts and value rules are in docs/export-focus.md and shared/reference/focus.md.
+Namespaces. The layouts and value rules are in docs/export-focus.md.
 """
 
 from __future__ import annotations
@@ -94,6 +94,18 @@ def _utc(value: datetime | None) -> datetime | None:
 @global_options
 def export() -> None:
     """Export cost data for FinOps tools."""
+
+
+def _check_destination(fmt: str, columns: str | None, out: str | None, output_dir: str | None, to: str | None) -> None:
+    """Usage errors of --out, --output-dir, --to, --format and --columns that cannot go together."""
+    if out is not None and output_dir is not None:
+        raise UsageError("--out and --output-dir are mutually exclusive")
+    if fmt == "parquet" and out is None and output_dir is None and to is None:
+        raise UsageError(
+            "--format parquet needs --out FILE, --output-dir DIR or --to s3://… (Parquet is not written to a terminal)"
+        )
+    if columns is not None and fmt == "parquet":
+        raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
 
 
 @export.command("focus")
@@ -197,7 +209,7 @@ def focus(
 ) -> None:
     """FinOps FOCUS rows of every UsageReport: one per (report, period, namespace, model), idle rows apart.
 
-    All namespaces unless -n is given. Without --out the CSV goes to stdout, so the seeds' pipelines
+    All namespaces unless -n is given. Without --out the CSV goes to stdout, so the documented pipelines
     work: `kubectl infercost export focus | awk -F, 'NR==1 || $1+0 > 1.0'` ($1 BilledCost, $29
     SubAccountId; no field before column 30 ever holds a comma).
     """
@@ -210,14 +222,7 @@ def focus(
     s3_flags = {"s3_endpoint": s3_endpoint, "s3_region": s3_region, "s3_addressing": s3_addressing, "ternary": ternary}
     check_s3_flags(destination, out, output_dir, s3_flags)
     keep = NamespaceFilter.parse(include_namespaces, exclude_namespaces)
-    if out is not None and output_dir is not None:
-        raise UsageError("--out and --output-dir are mutually exclusive")
-    if fmt == "parquet" and out is None and output_dir is None and destination is None:
-        raise UsageError(
-            "--format parquet needs --out FILE, --output-dir DIR or --to s3://… (Parquet is not written to a terminal)"
-        )
-    if columns is not None and fmt == "parquet":
-        raise UsageError("--columns infercost-v1 is written as CSV or JSON only")
+    _check_destination(fmt, columns, out, output_dir, destination)
     namespace = resolve_namespace(opts.namespace, opts.all_namespaces, None)  # export defaults to ALL namespaces
     labels = list(dict.fromkeys([*tag_labels, *(k.strip() for k in (tag_allowlist or "").split(",") if k.strip())]))
     config = opts.cluster_config()

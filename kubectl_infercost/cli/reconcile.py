@@ -29,7 +29,7 @@ class _Stop:
     def __init__(self) -> None:
         self.event = threading.Event()
 
-    def __call__(self, signum: int, frame: FrameType | None) -> None:
+    def __call__(self, _signum: int, _frame: FrameType | None) -> None:  # a signal handler's signature
         if self.event.is_set():
             raise KeyboardInterrupt
         self.event.set()
@@ -70,14 +70,7 @@ def reconcile(
     from ..pricing import resolve_catalog
     from ..reconcile import PassOptions, run_pass
 
-    if watch and now_text:
-        raise UsageError("--now and --watch cannot be combined")
-    seconds = parse_duration(interval, "--interval")
-    if seconds < MIN_INTERVAL:
-        raise UsageError(f"--interval {interval!r} is below the minimum of 1s")
-    timeout = parse_duration(scrape_timeout, "--scrape-timeout")
-    if timeout <= 0:
-        raise UsageError("--scrape-timeout must be above 0")
+    seconds, timeout = _check_timing(watch, now_text, interval, scrape_timeout)
     prometheus = prometheus_client(**prometheus_flags, timeout=max(timeout, 30.0))
     stop = _Stop()
     if watch:
@@ -122,12 +115,7 @@ def reconcile(
             failures = 0
             if show_progress:
                 click.echo("\r\033[K", nl=False, err=True)
-            for problem in summary.problems:
-                warn(problem)
-            if watch and not quiet:
-                _print_watch_line(summary, now, time.monotonic() - started, dry_run)
-            elif not quiet:
-                _print_summary(summary, now, dry_run)
+            _show(summary, now, time.monotonic() - started, watch=watch, quiet=quiet, dry_run=dry_run)
             if now_text and summary.refused:
                 raise InvalidDataError(
                     f"--now {now_text} could not be applied to {len(summary.refused)} report(s): "
@@ -137,12 +125,35 @@ def reconcile(
                 return
 
 
+def _check_timing(watch: bool, now_text: str | None, interval: str, scrape_timeout: str) -> tuple[float, float]:
+    """The interval and the scrape timeout in seconds, or a usage error naming the flag."""
+    if watch and now_text:
+        raise UsageError("--now and --watch cannot be combined")
+    seconds = parse_duration(interval, "--interval")
+    if seconds < MIN_INTERVAL:
+        raise UsageError(f"--interval {interval!r} is below the minimum of 1s")
+    timeout = parse_duration(scrape_timeout, "--scrape-timeout")
+    if timeout <= 0:
+        raise UsageError("--scrape-timeout must be above 0")
+    return seconds, timeout
+
+
 def warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
 def _stamp(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _show(summary: PassSummary, now: datetime, took: float, *, watch: bool, quiet: bool, dry_run: bool) -> None:
+    """The pass's warnings, then its line (--watch) or its summary, unless -q."""
+    for problem in summary.problems:
+        warn(problem)
+    if watch and not quiet:
+        _print_watch_line(summary, now, took, dry_run)
+    elif not quiet:
+        _print_summary(summary, now, dry_run)
 
 
 def _print_watch_line(summary: PassSummary, now: datetime, took: float, dry_run: bool) -> None:

@@ -22,7 +22,7 @@ from .common import GlobalOptions, global_options, parse_instant
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from ..core.reportdata import Row
+    from ..core.reportdata import Record
     from ..kube.client import KubeClient
     from ..kube.resources import Resource
     from ..output.tables import Table
@@ -130,7 +130,7 @@ def _scope(opts: GlobalOptions) -> Scope:
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def _sort(sort_by: str | None, sections: list[tuple[Table, list[Row]]]) -> list[tuple[Table, list[Row]]]:
+def _sort(sort_by: str | None, sections: list[tuple[Table, list[Record]]]) -> list[tuple[Table, list[Record]]]:
     if not sort_by:
         return sections
     from ..core.reportdata import sort_rows
@@ -156,7 +156,7 @@ def _emit(
     scope: Scope,
     ropts: ReportOptions,
     kind: str,
-    sections: list[tuple[Table, list[Row]]],
+    sections: list[tuple[Table, list[Record]]],
     *,
     titled: bool,
     extra: dict[str, Any] | None = None,
@@ -232,7 +232,7 @@ def report() -> None:
     _emit(scope, ropts, "InferCostReport", sections, titled=True)
 
 
-def _report_table(kind: str, table_name: str, build: Callable[[list[Any]], list[Row]]) -> None:
+def _report_table(kind: str, table_name: str, build: Callable[[list[Any]], list[Record]]) -> None:
     """The subcommands that read UsageReports only."""
     from ..output import tables
 

@@ -1,153 +1,272 @@
-"""Token deltas between a report's own checkpoints (§6): restart-safe and exact.
+"""Advance one UsageReport by one interval: deltas, cost, attribution, periods, history (docs/accounting.md).
 
-A counter's identity is its series (pod UID + the series' own labels), never the pod's
-model label: relabelling a pod only changes where future deltas are attributed.
-A counter that went down for the same series restarted: its whole current value is new.
-A pod UID not in the checkpoint counts from zero if it started after the checkpoint,
-otherwise it is only baselined. A series missing from a successful scrape, a pod whose
-scrape failed and a pod that exists but is not Running all keep their checkpoint
-entries, so their tokens arrive when they answer again. Only a pod whose UID is gone
-leaves the checkpoint.
+The status is updated from parts: every byModel figure is rounded once when added,
+and the totals are sums of the rounded parts, so the invariants of docs/accounting.md#periods-and-rounding hold exactly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from ..models import Checkpoint, PodCheckpoint, SeriesCheckpoint
-from .counters import CounterSample, growth
+from ..errors import CheckpointAheadError
+from ..models import (
+    Checkpoint,
+    CloudComparison,
+    CostProfileSpec,
+    GpuCheckpoint,
+    HistoryEntry,
+    ModelCost,
+    NamespaceCost,
+    PeriodFigures,
+    UsageReportSpec,
+    UsageReportStatus,
+)
+from .attribution import Allocation, attribute, weighted
+from .cloud import PriceCatalog, compare
+from .cost import GpuEnergy, IntervalCost, interval_cost, interval_energy
+from .deltas import PodObservation, next_pod_checkpoints, token_deltas
+from .money import ZERO, per_million, round6, split_proportionally
+from .periods import Segment, hours_between, period_of, split_interval
 
-# A series' raw samples (input, output), oldest first, when the source keeps history (Prometheus).
-SeriesSamples = tuple[Sequence[CounterSample], Sequence[CounterSample]]
-
-
-@dataclass(frozen=True)
-class TokenCounter:
-    """One series' cumulative tokens; ``model`` is its own model_name label, if it has one."""
-
-    model: str | None
-    input: int
-    output: int
-
-
-@dataclass(frozen=True)
-class PodObservation:
-    """An in-scope inference pod as seen in this pass."""
-
-    uid: str
-    namespace: str
-    name: str
-    model: str  # the pod's model label: tokens of unlabelled series and cost of idle GPUs go here
-    started: datetime | None
-    gpus: int  # GPUs it holds: DCGM pod mapping, else its nvidia.com/gpu limit
-    series: Mapping[str, TokenCounter] | None  # series identity -> counter; None when the scrape failed
-    # With a history source: each series' samples; ``series`` then holds its last sample's values.
-    samples: Mapping[str, SeriesSamples] | None = None
-
-    def model_of(self, counter: TokenCounter) -> str:
-        return counter.model or self.model
+ESTIMATE_GAP_HOURS = Decimal(1)
 
 
 @dataclass
-class PodDelta:
-    pod: PodObservation
-    tokens: dict[str, tuple[int, int]] = field(default_factory=dict)  # model -> (input, output) in the interval
+class PassOutcome:
+    status: UsageReportStatus
+    baseline: bool = False
+    accrued_usd: Decimal = ZERO
+    tokens: int = 0
+    oversubscribed: bool = False  # pods claimed more GPUs than the profile has: a warning
 
 
-def _previous(checkpoint: Checkpoint | None) -> dict[str, PodCheckpoint]:
-    return {p.uid: p for p in checkpoint.pods} if checkpoint else {}
-
-
-def _growth(current: tuple[int, int], previous: tuple[int, int]) -> tuple[int, int]:
-    """Per counter: the increase, or the whole current value after a restart (it went down)."""
-    return tuple(c - p if c >= p else c for c, p in zip(current, previous, strict=True))  # type: ignore[return-value]
-
-
-def _add(tokens: dict[str, tuple[int, int]], model: str, delta: tuple[int, int]) -> None:
-    if delta[0] or delta[1]:
-        old = tokens.get(model, (0, 0))
-        tokens[model] = (old[0] + delta[0], old[1] + delta[1])
-
-
-def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[PodDelta]:
-    before = _previous(checkpoint)
-    deltas: list[PodDelta] = []
-    for pod in pods:
-        delta = PodDelta(pod)
-        deltas.append(delta)
-        if pod.series is None:
-            continue
-        old = before.get(pod.uid)
-        if old is None and not (pod.started is not None and pod.started > checkpoint.time):
-            continue  # existed before the checkpoint but unseen: baseline only
-        if old is not None and any(s.labels is None for s in old.series):
-            _legacy_deltas(delta, old)
-            continue
-        old_series = {s.labels: (s.in_, s.out) for s in old.series} if old else {}
-        for identity, counter in pod.series.items():
-            previous = old_series.get(identity, (0, 0))  # a new series started from zero
-            history = pod.samples.get(identity) if pod.samples is not None else None
-            if history is None:
-                grown = _growth((counter.input, counter.output), previous)
-            else:
-                grown = _sampled_growth(history, previous, checkpoint.time)
-            _add(delta.tokens, pod.model_of(counter), grown)
-    return deltas
-
-
-def _sampled_growth(history: SeriesSamples, previous: tuple[int, int], since: datetime) -> tuple[int, int]:
-    """Sum of increases of the samples after the checkpoint, from its values: resets in between count too."""
-    since_ms = int(since.timestamp() * 1000)
-    grown = [
-        growth(samples, CounterSample(since_ms, Decimal(before)), new_from_zero=True).increase
-        for samples, before in zip(history, previous, strict=True)
+def _gpu_checkpoints(gpus: list[GpuEnergy]) -> list[GpuCheckpoint]:
+    return [
+        GpuCheckpoint(uuid=g.uuid, node=g.node, energy_mj=g.energy_mj, power_w=g.power_w)
+        for g in sorted(gpus, key=lambda g: g.uuid)
     ]
-    return int(grown[0]), int(grown[1])
 
 
-def _legacy_deltas(delta: PodDelta, old: PodCheckpoint) -> None:
-    """A checkpoint written before series identities: compare per-model sums once."""
-    assert delta.pod.series is not None
-    current: dict[str, tuple[int, int]] = {}
-    for counter in delta.pod.series.values():
-        _add(current, delta.pod.model_of(counter), (counter.input, counter.output))
-    old_sums = {s.model: (s.in_, s.out) for s in old.series}
-    for model, value in current.items():
-        _add(delta.tokens, model, _growth(value, old_sums.get(model, (0, 0))))
+def _previous_gpus(checkpoint: Checkpoint) -> dict[str, GpuEnergy]:
+    return {g.uuid: GpuEnergy(g.uuid, g.node, g.energy_mj, g.power_w) for g in checkpoint.gpus}
 
 
-def next_pod_checkpoints(
-    checkpoint: Checkpoint | None, pods: list[PodObservation], existing: Collection[str] | None = None
-) -> list[PodCheckpoint]:
-    """The checkpoint's pods after this pass.
+def advance(
+    spec: UsageReportSpec,
+    status: UsageReportStatus,
+    profile: CostProfileSpec,
+    now: datetime,
+    pods: list[PodObservation],
+    gpus: list[GpuEnergy],
+    catalog: PriceCatalog | None,
+    existing_pods: Collection[str] | None = None,
+) -> PassOutcome:
+    """The report's next status as of ``now`` (does not modify ``status``).
 
-    Answered pods: their current series, plus the kept entries of series this scrape left out.
-    Pods whose scrape failed, and pods in ``existing`` (UIDs still listed by the API server)
-    that were not observed: their old entries. Every other UID is gone and drops out.
+    ``existing_pods``: UIDs of every pod the API server still lists (any phase); checkpoint
+    entries of those pods are kept even when they were not observed in this pass.
     """
-    before = _previous(checkpoint)
-    observed = {p.uid for p in pods}
-    alive = observed | set(existing or ())
-    out: list[PodCheckpoint] = []
-    for pod in pods:
-        old = before.get(pod.uid)
-        if pod.series is not None:
-            series = {
-                identity: SeriesCheckpoint(model=pod.model_of(c), labels=identity, in_=c.input, out=c.output)
-                for identity, c in pod.series.items()
-            }
-            for kept in old.series if old else []:
-                if kept.labels is not None and kept.labels not in series:
-                    series[kept.labels] = kept
-            ordered = [series[k] for k in sorted(series)]
-            out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=ordered))
-        elif old is not None:
-            out.append(old)
-        elif checkpoint is not None and pod.started is not None and pod.started > checkpoint.time:
-            # Started after the checkpoint but not yet answered: an empty entry keeps all its tokens new.
-            out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=[]))
-    out += [p for uid, p in before.items() if uid not in observed and uid in alive]
-    return sorted(out, key=lambda p: (p.namespace, p.name, p.uid))
+    new = status.model_copy(deep=True)
+    checkpoint = status.checkpoint
+    if checkpoint is None:
+        period = period_of(now, spec.schedule, spec.time_zone)
+        new.period, new.period_start, new.period_end = period.label, period.start, now
+        new.accounting_since = now
+        new.checkpoint = Checkpoint(time=now, pods=next_pod_checkpoints(None, pods), gpus=_gpu_checkpoints(gpus))
+        _refresh(new, catalog)
+        return PassOutcome(new, baseline=True)
+    if now < checkpoint.time:
+        raise CheckpointAheadError(
+            f"evaluation time {now.isoformat()} is before the report's checkpoint {checkpoint.time.isoformat()}"
+        )
+    if now == checkpoint.time:
+        return PassOutcome(new)
+
+    deltas = token_deltas(checkpoint, pods)
+    energy = interval_energy(profile, _previous_gpus(checkpoint), gpus, hours_between(checkpoint.time, now))
+    cost = interval_cost(profile, checkpoint.time, now, energy)
+    alloc = attribute(deltas, cost.total, cost.hours, profile.hardware.gpu_count, spec.output_token_weight)
+    segments = split_interval(checkpoint.time, now, spec.schedule, spec.time_zone)
+    estimated = len(segments) > 1 and cost.hours > ESTIMATE_GAP_HOURS
+    outcome = PassOutcome(new, oversubscribed=alloc.oversubscribed)
+    before_total = _grand_total(status)
+    for seg, part in zip(segments, _split(alloc, cost, [s.fraction for s in segments]), strict=True):
+        if new.period != seg.period.label:
+            if new.period is not None:
+                _close(new, spec, seg.start, catalog)
+            _open(new, seg)
+        _add(new, part)
+        if estimated:
+            new.estimated = True
+    new.period_end = now
+    new.history = new.history[: spec.history_limit]
+    new.checkpoint = Checkpoint(
+        time=now, pods=next_pod_checkpoints(checkpoint, pods, existing_pods), gpus=_gpu_checkpoints(gpus)
+    )
+    _refresh(new, catalog)
+    outcome.accrued_usd = _grand_total(new) - before_total
+    outcome.tokens = sum(s.input_tokens + s.output_tokens for s in alloc.shares.values())
+    return outcome
+
+
+def _grand_total(status: UsageReportStatus) -> Decimal:
+    return status.estimated_cost_usd + sum((h.estimated_cost_usd for h in status.history), ZERO)
+
+
+@dataclass
+class _Part:
+    """One segment's slice of an interval, already rounded to 6 dp."""
+
+    shares: dict[tuple[str, str], tuple[Decimal, int, int, Decimal | None]]
+    idle_cost: Decimal
+    idle_gpu_hours: Decimal
+    gpu_hours: Decimal
+    active_gpu_hours: Decimal
+    energy_kwh: Decimal
+    hours: Decimal
+    active_hours: Decimal
+    active_energy_kwh: Decimal
+    active_energy_cost: Decimal
+
+
+def _split(alloc: Allocation, cost: IntervalCost, fractions: list[Decimal]) -> list[_Part]:
+    split_tokens = {
+        key: (split_proportionally(s.input_tokens, fractions), split_proportionally(s.output_tokens, fractions))
+        for key, s in alloc.shares.items()
+    }
+    # Active GPU time's share of the interval: of its hours, its energy and its electricity.
+    active = alloc.active_gpu_hours / alloc.gpu_hours if alloc.gpu_hours else ZERO
+    parts = []
+    for i, f in enumerate(fractions):
+        shares = {
+            key: (
+                round6(s.cost * f),
+                split_tokens[key][0][i],
+                split_tokens[key][1][i],
+                None if s.gpu_hours is None else round6(s.gpu_hours * f),
+            )
+            for key, s in alloc.shares.items()
+        }
+        parts.append(
+            _Part(
+                shares=shares,
+                idle_cost=round6(alloc.idle_cost * f),
+                idle_gpu_hours=round6(alloc.idle_gpu_hours * f),
+                gpu_hours=round6(alloc.gpu_hours * f),
+                active_gpu_hours=round6(alloc.active_gpu_hours * f),
+                energy_kwh=round6(cost.energy.kwh * f),
+                hours=round6(cost.hours * f),
+                active_hours=round6(cost.hours * active * f),
+                active_energy_kwh=round6(cost.energy.kwh * active * f),
+                active_energy_cost=round6(cost.electricity * active * f),
+            )
+        )
+    return parts
+
+
+def add_interval(figures: PeriodFigures, alloc: Allocation, cost: IntervalCost) -> None:
+    """Add one interval that lies inside one period, rounded exactly as a pass adds it."""
+    _add(figures, _split(alloc, cost, [Decimal(1)])[0])
+
+
+def close_period(
+    figures: PeriodFigures, spec: UsageReportSpec, end: datetime, catalog: PriceCatalog | None
+) -> HistoryEntry:
+    """The history entry of a period whose intervals were added with :func:`add_interval`, closed at ``end``."""
+    closing = figures.model_copy(deep=True)
+    closing.period_end = end
+    if spec.idle_cost_policy == "Proportional":
+        spread_idle(closing, spec.output_token_weight)
+    _refresh(closing, catalog)
+    return HistoryEntry.model_validate(closing.model_dump(include=set(PeriodFigures.model_fields)))
+
+
+def _add(status: PeriodFigures, part: _Part) -> None:
+    rows = {(m.namespace, m.model): m for m in status.by_model}
+    for (namespace, model), (cost, tin, tout, gpu_hours) in part.shares.items():
+        if not (cost or tin or tout):
+            continue
+        row = rows.get((namespace, model))
+        if row is None:
+            row = ModelCost(model=model, namespace=namespace)
+            status.by_model.append(row)
+            rows[(namespace, model)] = row
+        row.estimated_cost_usd += cost
+        row.input_tokens += tin
+        row.output_tokens += tout
+        if gpu_hours is not None:
+            row.gpu_hours = (row.gpu_hours or ZERO) + gpu_hours
+    status.idle_cost_usd += part.idle_cost
+    status.idle_gpu_hours += part.idle_gpu_hours
+    status.gpu_hours += part.gpu_hours
+    status.active_gpu_hours += part.active_gpu_hours
+    status.energy_kwh += part.energy_kwh
+    status.total_hours_in_period += part.hours
+    status.active_hours_in_period += part.active_hours
+    status.active_energy_kwh += part.active_energy_kwh
+    status.active_energy_cost_usd += part.active_energy_cost
+
+
+def _open(status: UsageReportStatus, seg: Segment) -> None:
+    fresh = PeriodFigures(period=seg.period.label, period_start=seg.period.start, period_end=seg.start)
+    for name in PeriodFigures.model_fields:
+        setattr(status, name, getattr(fresh, name))
+
+
+def _close(status: UsageReportStatus, spec: UsageReportSpec, end: datetime, catalog: PriceCatalog | None) -> None:
+    status.period_end = end
+    if spec.idle_cost_policy == "Proportional":
+        spread_idle(status, spec.output_token_weight)
+    _refresh(status, catalog)
+    closed = HistoryEntry.model_validate(status.model_dump(include=set(PeriodFigures.model_fields)))
+    status.history.insert(0, closed)
+
+
+def spread_idle(period: PeriodFigures, output_weight: Decimal) -> None:
+    """Proportional policy: the period's idle cost goes to its models by weighted tokens."""
+    weights = [weighted((m.input_tokens, m.output_tokens), output_weight) for m in period.by_model]
+    total = sum(weights, ZERO)
+    if period.idle_cost_usd == 0 or total == 0:
+        return
+    micro = int(period.idle_cost_usd * 1_000_000)
+    for row, micros in zip(period.by_model, split_proportionally(micro, weights), strict=True):
+        share = Decimal(micros) / 1_000_000
+        row.idle_cost_usd = share
+        row.estimated_cost_usd += share
+    period.idle_cost_usd = ZERO
+
+
+def _refresh(period: PeriodFigures, catalog: PriceCatalog | None) -> None:
+    """Derived figures, all from the rounded parts."""
+    period.by_model.sort(key=lambda m: (m.namespace, m.model))
+    for row in period.by_model:
+        row.cost_per_million_tokens = per_million(row.estimated_cost_usd, row.input_tokens + row.output_tokens)
+    namespaces: dict[str, NamespaceCost] = {}
+    for row in period.by_model:
+        ns = namespaces.setdefault(row.namespace, NamespaceCost(namespace=row.namespace))
+        ns.estimated_cost_usd += row.estimated_cost_usd
+        ns.token_count += row.input_tokens + row.output_tokens
+    period.by_namespace = [namespaces[k] for k in sorted(namespaces)]
+    period.input_tokens = sum(m.input_tokens for m in period.by_model)
+    period.output_tokens = sum(m.output_tokens for m in period.by_model)
+    period.estimated_cost_usd = sum((m.estimated_cost_usd for m in period.by_model), ZERO) + period.idle_cost_usd
+    tokens = period.input_tokens + period.output_tokens
+    period.cost_per_million_tokens = per_million(period.estimated_cost_usd, tokens)
+    period.gpu_efficiency_ratio = round6(period.active_gpu_hours / period.gpu_hours) if period.gpu_hours else ZERO
+    hours = period.total_hours_in_period
+    period.utilization_percent = round6(period.active_hours_in_period / hours * 100) if hours else ZERO
+    period.marginal_cost_per_million_tokens = per_million(period.active_energy_cost_usd, tokens)
+    if catalog is not None:
+        period.cloud_comparison = [
+            CloudComparison(
+                provider=c.provider,
+                model=c.model,
+                estimated_cloud_cost_usd=round6(c.cloud_cost_usd),
+                savings_usd=round6(c.savings_usd),
+                savings_percent=round6(c.savings_percent),
+            )
+            for c in compare(catalog, period.input_tokens, period.output_tokens, period.estimated_cost_usd)
+        ]

@@ -1,4 +1,4 @@
-"""The PrometheusRule of a TokenBudget: one alert per threshold (§9).
+"""The PrometheusRule of a TokenBudget: one alert per threshold (docs/budgets.md#the-prometheusrule).
 
 The alerts read the series that ``deploy/kube-state-metrics/`` exports from TokenBudget
 objects, so they work wherever ``reconcile`` runs. Matchers use ``tokenbudget`` and

@@ -1,11 +1,11 @@
-"""Who pays for an interval's cost C (§7): ownership mode or token mode, and what stays idle."""
+"""Who pays for an interval's cost C: ownership mode or token mode, and what stays idle (docs/accounting.md)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .accounting import PodDelta
+from .deltas import PodDelta
 from .money import ZERO
 
 Key = tuple[str, str]  # (namespace, model)
@@ -55,7 +55,7 @@ def attribute(
     if ownership:
         _by_ownership(alloc, deltas, cost, hours, gpu_count, output_weight)
     else:
-        _by_tokens(alloc, deltas, cost, hours, gpu_count, output_weight)
+        _by_tokens(alloc, cost, hours, gpu_count, output_weight)
     return alloc
 
 
@@ -90,9 +90,7 @@ def _by_ownership(
     alloc.active_gpu_hours = Decimal(min(active_gpus, gpu_count)) * hours * gpu_count / denominator
 
 
-def _by_tokens(
-    alloc: Allocation, deltas: list[PodDelta], cost: Decimal, hours: Decimal, gpu_count: int, weight: Decimal
-) -> None:
+def _by_tokens(alloc: Allocation, cost: Decimal, hours: Decimal, gpu_count: int, weight: Decimal) -> None:
     weights = {k: weighted((s.input_tokens, s.output_tokens), weight) for k, s in alloc.shares.items()}
     total_weight = sum(weights.values(), ZERO)
     if total_weight == 0:

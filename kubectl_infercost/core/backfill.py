@@ -34,13 +34,13 @@ from itertools import pairwise
 
 from ..models import CostProfileSpec, HistoryEntry, PeriodFigures, UsageReportSpec, UsageReportStatus
 from ..models.usagereport import HistorySource
-from .accounting import PodDelta, PodObservation
+from .accounting import add_interval, close_period
 from .attribution import attribute
 from .cloud import PriceCatalog
 from .cost import GpuEnergy, interval_cost, interval_energy
 from .counters import CounterSample, growth
+from .deltas import PodDelta, PodObservation
 from .periods import Period, hours_between, period_of, zone
-from .usage import add_interval, close_period
 
 SOURCE: HistorySource = "prometheus-backfill"
 STALENESS = timedelta(minutes=5)  # Prometheus' lookback delta: a series is present at t if it has a sample in it

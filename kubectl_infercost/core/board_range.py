@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from ..errors import UsageError
 from .periods import hours_between, period_of
 
-LABEL_KINDS = {"daily", "weekly", "monthly"}
-
 
 @dataclass(frozen=True)
 class DateRange:

@@ -1,4 +1,4 @@
-"""Month-to-date spend of a TokenBudget, its state and next threshold (§4 TokenBudget, §9).
+"""Month-to-date spend of a TokenBudget, its state and next threshold (docs/budgets.md).
 
 Spend of ``spec.scope.namespace``: per CostProfile one covering UsageReport (monthly, else
 weekly, else daily; or the reports named in ``spec.usageReports``), its current period plus

@@ -1,4 +1,4 @@
-"""Cloud comparison (ARCHITECTURE §8): the price catalog, cloud-equivalent cost, savings, break-even.
+"""Cloud comparison (docs/report.md#cloud-prices): the price catalog, cloud-equivalent cost, savings, break-even.
 
 PURE: the catalog arrives as an already-parsed mapping (``pricing.py`` reads files and ConfigMaps).
 Every price is a :class:`~decimal.Decimal` parsed from its text; cost arithmetic is exact.

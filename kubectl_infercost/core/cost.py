@@ -1,4 +1,4 @@
-"""Hardware economics of a CostProfile: amortization, maintenance, energy, electricity (§7)."""
+"""Hardware economics of a CostProfile: amortization, maintenance, energy, electricity (docs/accounting.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Exact counter growth from raw samples (§6, Prometheus source).
+"""Exact counter growth from raw samples (docs/prometheus.md#exact-not-extrapolated).
 
 A range selector at the pass instant returns every raw sample a series stored; the
 growth is the sum of the increases between consecutive samples, and a drop is a

@@ -15,15 +15,6 @@ def round6(value: Decimal) -> Decimal:
     return value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
 
 
-def dec(value: float | int | str | Decimal) -> Decimal:
-    """Decimal from a number without binary noise (floats go through their shortest repr)."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
-
-
 def per_million(cost: Decimal, tokens: int) -> Decimal:
     """Cost per 1M tokens; 0 tokens gives 0 (never a division error)."""
     return round6(cost / tokens * MILLION) if tokens else ZERO

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from .focus.columns import Row
 
 _RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -45,8 +46,6 @@ class NamespaceFilter:
             return namespace in self.include
         return namespace not in self.exclude
 
-
-Row = tuple[str | None, ...]
 
 
 def filter_rows(rows: Iterable[Row], column: int, keep: NamespaceFilter) -> Iterator[Row]:

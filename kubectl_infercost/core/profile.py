@@ -1,4 +1,4 @@
-"""CostProfile status from what the DCGM exporters said (§4): hourly figures and DCGMReachable."""
+"""CostProfile status from what the DCGM exporters said: hourly figures and DCGMReachable (docs/accounting.md)."""
 
 from __future__ import annotations
 

@@ -12,23 +12,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from ..models import Condition, CostProfile, ModelCost, PeriodFigures, TokenBudget, UsageReport
 from .budget import next_threshold
 from .budget import thresholds as budget_thresholds
 from .cloud import PriceCatalog, break_even_tokens_per_day, compare
+from .money import round6
 
-Row = dict[str, Any]
+# One row of a report table: the documented JSON/YAML keys and their exact values.
+Record = dict[str, Any]
 
-MICRO = Decimal("0.000001")
 HOURS_PER_DAY = 24
 DEFAULT_TOP = 5
-
-
-def round6(value: Decimal) -> Decimal:
-    return value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
 
 
 def _condition(conditions: Sequence[Condition], kind: str) -> Condition | None:
@@ -43,7 +40,7 @@ def _status_of(conditions: Sequence[Condition], kind: str) -> str | None:
 # ---------------------------------------------------------------------------------------------- profiles
 
 
-def profile_rows(profiles: Iterable[CostProfile]) -> list[Row]:
+def profile_rows(profiles: Iterable[CostProfile]) -> list[Record]:
     """One row per CostProfile: $/h and its parts, power and where it came from, DCGM state."""
     rows = []
     for p in profiles:
@@ -75,7 +72,7 @@ def profile_rows(profiles: Iterable[CostProfile]) -> list[Row]:
 # ---------------------------------------------------------------------------------------------- reports
 
 
-def _period_row(fig: PeriodFigures) -> Row:
+def _period_row(fig: PeriodFigures) -> Record:
     return {
         "period": fig.period,
         "periodStart": fig.period_start,
@@ -95,7 +92,7 @@ def _period_row(fig: PeriodFigures) -> Row:
     }
 
 
-def _ref(report: UsageReport) -> Row:
+def _ref(report: UsageReport) -> Record:
     return {"reportNamespace": report.metadata.namespace, "report": report.metadata.name}
 
 
@@ -103,12 +100,12 @@ def _report_key(report: UsageReport) -> tuple[str, str]:
     return (report.metadata.namespace or "", report.metadata.name)
 
 
-def report_rows(reports: Iterable[UsageReport]) -> list[Row]:
+def report_rows(reports: Iterable[UsageReport]) -> list[Record]:
     """One row per UsageReport: its current (open) period."""
     rows = []
     for r in sorted(reports, key=_report_key):
         st = r.status
-        row: Row = {
+        row: Record = {
             "namespace": r.metadata.namespace,
             "name": r.metadata.name,
             "costProfile": r.spec.cost_profile_ref,
@@ -129,7 +126,7 @@ def report_rows(reports: Iterable[UsageReport]) -> list[Row]:
     return rows
 
 
-def history_rows(reports: Iterable[UsageReport]) -> list[Row]:
+def history_rows(reports: Iterable[UsageReport]) -> list[Record]:
     """One row per closed period (``status.history``) of each report, newest first within a report.
 
     With the period's ``byModel`` and ``byNamespace`` breakdowns (JSON/YAML only; dearest first).
@@ -154,7 +151,7 @@ def history_rows(reports: Iterable[UsageReport]) -> list[Row]:
 # ---------------------------------------------------------------------------------------------- models
 
 
-def _model_fields(m: ModelCost) -> Row:
+def _model_fields(m: ModelCost) -> Record:
     return {
         "namespace": m.namespace,
         "model": m.model,
@@ -168,7 +165,7 @@ def _model_fields(m: ModelCost) -> Row:
     }
 
 
-def model_rows(reports: Iterable[UsageReport]) -> list[Row]:
+def model_rows(reports: Iterable[UsageReport]) -> list[Record]:
     """One row per ``byModel`` entry of each report's current period; by cost, dearest first."""
     rows = []
     for r in sorted(reports, key=_report_key):
@@ -183,7 +180,7 @@ def model_rows(reports: Iterable[UsageReport]) -> list[Row]:
     return rows
 
 
-def top_model_rows(reports: Iterable[UsageReport], limit: int = DEFAULT_TOP) -> list[Row]:
+def top_model_rows(reports: Iterable[UsageReport], limit: int = DEFAULT_TOP) -> list[Record]:
     """The ``limit`` dearest (report, namespace, model) rows over all reports' current periods.
 
     Not summed across reports: two reports of one profile (daily and monthly) count the same tokens.
@@ -195,7 +192,7 @@ def top_model_rows(reports: Iterable[UsageReport], limit: int = DEFAULT_TOP) -> 
     return rows[: max(0, limit)]
 
 
-def namespace_rows(reports: Iterable[UsageReport]) -> list[Row]:
+def namespace_rows(reports: Iterable[UsageReport]) -> list[Record]:
     """One row per ``byNamespace`` entry of each report's current period, with $/1M and its share.
 
     ``costPerMillionTokens`` = cost / tokens × 1e6 (0 tokens → 0) and ``sharePercent`` = cost / the
@@ -229,7 +226,7 @@ def namespace_rows(reports: Iterable[UsageReport]) -> list[Row]:
 # ---------------------------------------------------------------------------------------------- compare
 
 
-def catalog_info(catalog: PriceCatalog, today: date) -> Row:
+def catalog_info(catalog: PriceCatalog, today: date) -> Record:
     return {
         "source": catalog.source,
         "currency": catalog.currency,
@@ -239,8 +236,10 @@ def catalog_info(catalog: PriceCatalog, today: date) -> Row:
     }
 
 
-def compare_rows(reports: Iterable[UsageReport], profiles: Iterable[CostProfile], catalog: PriceCatalog) -> list[Row]:
-    """Each report's current period priced at every catalog model (ARCHITECTURE §8).
+def compare_rows(
+    reports: Iterable[UsageReport], profiles: Iterable[CostProfile], catalog: PriceCatalog
+) -> list[Record]:
+    """Each report's current period priced at every catalog model (docs/report.md#cloud-prices).
 
     ``cloudCostUSD`` and ``savingsUSD`` (cloud − on-prem) are exact; ``savingsPercent`` is 6 dp.
     ``onpremDailyCostUSD`` is the report's CostProfile ``hourlyCostUSD`` × 24 (amortization, maintenance
@@ -294,7 +293,7 @@ def budget_state(budget: TokenBudget) -> str:
     return "Unknown"
 
 
-def budget_rows(budgets: Iterable[TokenBudget]) -> list[Row]:
+def budget_rows(budgets: Iterable[TokenBudget]) -> list[Record]:
     """One row per TokenBudget; ``remainingUSD`` = limit − spend (negative when over), exact.
 
     ``nextThreshold``: the lowest threshold (or the limit, 100 %) the spend has not reached,
@@ -341,7 +340,7 @@ class SortSpec:
     descending: bool = False
 
 
-def sort_rows(rows: Iterable[Row], spec: SortSpec) -> list[Row]:
+def sort_rows(rows: Iterable[Record], spec: SortSpec) -> list[Record]:
     """Stable sort on one key; rows whose value is None go last either way."""
     items = list(rows)
     present = [r for r in items if r.get(spec.key) is not None]

@@ -325,14 +325,18 @@ class KubeClient:
                 time.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 attempt += 1
                 continue
-            if status >= 400:
-                raise _api_error(status, payload, what, self.config, method, path)
-            if not payload:
-                return None
-            try:
-                return loads(payload)
-            except ValueError as exc:
-                raise ApiError(f"{what}: the API server sent a body that is not JSON") from exc
+            return self._decoded(status, payload, what, method, path)
+
+    def _decoded(self, status: int, payload: bytes, what: str, method: str, path: str) -> Any:
+        """A final answer's JSON body (None when empty), or its error."""
+        if status >= 400:
+            raise _api_error(status, payload, what, self.config, method, path)
+        if not payload:
+            return None
+        try:
+            return loads(payload)
+        except ValueError as exc:
+            raise ApiError(f"{what}: the API server sent a body that is not JSON") from exc
 
     def get(self, path: str, *, params: Mapping[str, str] | None = None, what: str | None = None) -> Any:
         return self.request("GET", path, params=params, what=what)

@@ -61,10 +61,10 @@ class Credentials:
     This base class is anonymous access: nothing to put in, nothing to refresh.
     """
 
-    def configure(self, configuration: Any) -> None:
+    def configure(self, configuration: Any) -> None:  # noqa: ARG002, V107 -- the interface subclasses implement
         return None
 
-    def refresh(self, configuration: Any) -> bool:
+    def refresh(self, configuration: Any) -> bool:  # noqa: ARG002, V107 -- the interface subclasses implement
         """Fetch new credentials after a 401; False when there is nothing that could change."""
         return False
 

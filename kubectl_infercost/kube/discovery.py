@@ -1,4 +1,4 @@
-"""Which pods to scrape (§5): inference servers and dcgm-exporters, from one LIST of each kind."""
+"""Which pods to scrape: inference servers and dcgm-exporters, from one LIST of each kind (docs/accounting.md)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..core.money import MICRO
 from ..errors import InvalidDataError
 from .client import JSON, KubeClient
 from .resources import Resource
@@ -25,8 +26,6 @@ class InexactNumberError(InvalidDataError):
         )
         self.paths = paths
 
-
-MICRO = Decimal("0.000001")
 
 
 def rfc3339(value: datetime) -> str:

@@ -182,6 +182,16 @@ def _split_line(line: str) -> tuple[str, str | None, str, str | None] | None:
     return match.group("name"), match.group("labels"), match.group("value"), match.group("ts")
 
 
+def _refuse_if_wanted(text: str, start: int, line: str, exact: frozenset[str], prefixes: tuple[str, ...]) -> None:
+    """A line that is not a sample: an error if its name is one we want, else somebody else's line."""
+    head_match = _HEAD_RE.match(line)
+    head = head_match.group() if head_match else ""
+    # A longer name sharing a wanted prefix, e.g. "foo_total_bucket",
+    # is somebody else's line: only complain about lines we want.
+    if head in exact or (bool(prefixes) and head.startswith(prefixes)):
+        raise MetricsParseError(f"line {_line_no(text, start)}: malformed sample {line[:120]!r}")
+
+
 def parse_samples(
     text: str,
     names: Iterable[str] = (),
@@ -221,12 +231,7 @@ def parse_samples(
             else:
                 good_names.add(parts[0])
         if parts is None:
-            head_match = _HEAD_RE.match(line)
-            head = head_match.group() if head_match else ""
-            # A longer name sharing a wanted prefix, e.g. "foo_total_bucket",
-            # is somebody else's line: only complain about lines we want.
-            if head in exact or (bool(prefix_tuple) and head.startswith(prefix_tuple)):
-                raise MetricsParseError(f"line {_line_no(text, start)}: malformed sample {line[:120]!r}")
+            _refuse_if_wanted(text, start, line, exact, prefix_tuple)
             continue
         name, body, raw, ts = parts
         if name not in exact and (not prefix_tuple or not name.startswith(prefix_tuple) or name.endswith("_created")):

@@ -15,7 +15,7 @@ from typing import Literal
 from ..core.board import HOURS_PER_MONTH, Board, Change
 from .tables import MISSING, format_value, timestamp
 
-Kind = Literal["money", "rate", "percent", "tokens", "number", "int", "delta", "deltapercent"]
+FigureFormat = Literal["money", "rate", "percent", "tokens", "number", "int", "delta", "deltapercent"]
 
 
 def money(value: Decimal, places: int = 2) -> str:
@@ -40,7 +40,7 @@ def arrow(delta: Decimal) -> str:
 class Fig:
     key: str
     value: Decimal | int | None
-    kind: Kind
+    kind: FigureFormat
     missing: str = MISSING
 
     @property

@@ -203,18 +203,6 @@ def write(fmt: str, stream: IO[Any], layout: Layout, rows: Iterable[Row], genera
     return sink.count
 
 
-def write_csv(stream: IO[str], layout: Layout, rows: Iterable[Row]) -> int:
-    return write("csv", stream, layout, rows)
-
-
-def write_json(stream: IO[str], layout: Layout, rows: Iterable[Row], generator: str = GENERATOR) -> int:
-    return write("json", stream, layout, rows, generator)
-
-
-def write_parquet(stream: IO[bytes], layout: Layout, rows: Iterable[Row]) -> int:
-    return write("parquet", stream, layout, rows)
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

@@ -7,7 +7,7 @@ percentages ``60.0%``; rounding is half-up for display only. Missing values show
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,9 +15,9 @@ from typing import Any, Literal, TextIO
 
 from tabulate import tabulate
 
-from ..core.reportdata import Row, SortSpec
+from ..core.reportdata import Record, SortSpec
 
-Kind = Literal[
+ValueFormat = Literal[
     "text", "money", "rate", "price", "tokens", "int", "watts", "number", "percent", "ratio", "bool",
     "datetime", "date", "list", "thresholds", "threshold",
 ]  # fmt: skip
@@ -26,10 +26,10 @@ MISSING = "-"
 
 
 @dataclass(frozen=True)
-class Column:
+class TableColumn:
     key: str  # the row key (= the JSON/YAML key)
     header: str
-    kind: Kind = "text"
+    kind: ValueFormat = "text"
     wide: bool = False  # only with -o wide
     scope: bool = False  # the object's own namespace: shown only across namespaces (-A), like kubectl
 
@@ -38,12 +38,12 @@ class Column:
 class Table:
     name: str
     title: str
-    columns: tuple[Column, ...]
+    columns: tuple[TableColumn, ...]
 
     def fields(self) -> list[str]:
         return [c.key for c in self.columns]
 
-    def visible(self, *, wide: bool, all_namespaces: bool) -> list[Column]:
+    def visible(self, *, wide: bool, all_namespaces: bool) -> list[TableColumn]:
         return [c for c in self.columns if (wide or not c.wide) and (all_namespaces or not c.scope)]
 
     def sort_spec(self, field: str) -> SortSpec | None:
@@ -57,59 +57,59 @@ class Table:
         return None
 
 
-def C(key: str, header: str, kind: Kind = "text", *, wide: bool = False, scope: bool = False) -> Column:
-    return Column(key, header, kind, wide, scope)
+def col(key: str, header: str, kind: ValueFormat = "text", *, wide: bool = False, scope: bool = False) -> TableColumn:
+    return TableColumn(key, header, kind, wide, scope)
 
 
-def _table(name: str, title: str, *columns: Column) -> Table:
+def _table(name: str, title: str, *columns: TableColumn) -> Table:
     return Table(name, title, columns)
 
 
 # Columns that several tables share, in the order they appear there.
-_OBJECT = (C("namespace", "NAMESPACE", scope=True), C("name", "NAME"))  # the listed object itself, like kubectl
-_OF_REPORT = (C("reportNamespace", "REPORT NAMESPACE", scope=True), C("report", "REPORT"), C("period", "PERIOD"))
-_BOUNDS = (C("periodStart", "START", "datetime", wide=True), C("periodEnd", "END", "datetime", wide=True))
+_OBJECT = (col("namespace", "NAMESPACE", scope=True), col("name", "NAME"))  # the listed object itself, like kubectl
+_OF_REPORT = (col("reportNamespace", "REPORT NAMESPACE", scope=True), col("report", "REPORT"), col("period", "PERIOD"))
+_BOUNDS = (col("periodStart", "START", "datetime", wide=True), col("periodEnd", "END", "datetime", wide=True))
 _TOKENS = (
-    C("inputTokens", "INPUT", "tokens"),
-    C("outputTokens", "OUTPUT", "tokens"),
-    C("totalTokens", "TOKENS", "tokens", wide=True),
+    col("inputTokens", "INPUT", "tokens"),
+    col("outputTokens", "OUTPUT", "tokens"),
+    col("totalTokens", "TOKENS", "tokens", wide=True),
 )
-_COST = C("estimatedCostUSD", "COST", "money")
-_PER_MILLION = C("costPerMillionTokens", "$/1M TOK", "rate")
-_GPU_HOURS = C("gpuHours", "GPU-H", "number", wide=True)
-_ESTIMATED = C("estimated", "ESTIMATED", "bool")
-_READY = C("ready", "READY", wide=True)
-_UPDATED = C("lastUpdated", "UPDATED", "datetime", wide=True)
+_COST = col("estimatedCostUSD", "COST", "money")
+_PER_MILLION = col("costPerMillionTokens", "$/1M TOK", "rate")
+_GPU_HOURS = col("gpuHours", "GPU-H", "number", wide=True)
+_ESTIMATED = col("estimated", "ESTIMATED", "bool")
+_READY = col("ready", "READY", wide=True)
+_UPDATED = col("lastUpdated", "UPDATED", "datetime", wide=True)
 
 PERIOD_FIGURES = (
     *_BOUNDS,
     _COST,
-    C("idleCostUSD", "IDLE", "money"),
+    col("idleCostUSD", "IDLE", "money"),
     *_TOKENS,
     _PER_MILLION,
-    C("energyKWh", "KWH", "number", wide=True),
+    col("energyKWh", "KWH", "number", wide=True),
     _GPU_HOURS,
-    C("activeGpuHours", "ACTIVE GPU-H", "number", wide=True),
-    C("idleGpuHours", "IDLE GPU-H", "number", wide=True),
-    C("gpuEfficiencyRatio", "EFFICIENCY", "ratio", wide=True),
+    col("activeGpuHours", "ACTIVE GPU-H", "number", wide=True),
+    col("idleGpuHours", "IDLE GPU-H", "number", wide=True),
+    col("gpuEfficiencyRatio", "EFFICIENCY", "ratio", wide=True),
 )
 
 PROFILES = _table(
     "costProfiles",
     "COST PROFILES",
     *_OBJECT,
-    C("gpuModel", "GPU MODEL"),
-    C("gpuCount", "GPUS", "int"),
-    C("hourlyCostUSD", "$/H", "rate"),
-    C("amortizationRatePerHour", "AMORT+MAINT $/H", "rate"),
-    C("maintenanceRatePerHour", "MAINT $/H", "rate", wide=True),
-    C("electricityCostPerHour", "ELECTRICITY $/H", "rate"),
-    C("currentPowerDrawWatts", "POWER W", "watts"),
-    C("powerSource", "POWER SOURCE"),
-    C("dcgmState", "DCGM"),
+    col("gpuModel", "GPU MODEL"),
+    col("gpuCount", "GPUS", "int"),
+    col("hourlyCostUSD", "$/H", "rate"),
+    col("amortizationRatePerHour", "AMORT+MAINT $/H", "rate"),
+    col("maintenanceRatePerHour", "MAINT $/H", "rate", wide=True),
+    col("electricityCostPerHour", "ELECTRICITY $/H", "rate"),
+    col("currentPowerDrawWatts", "POWER W", "watts"),
+    col("powerSource", "POWER SOURCE"),
+    col("dcgmState", "DCGM"),
     _READY,
-    C("nodes", "NODES", "list", wide=True),
-    C("gpuReadings", "GPU READINGS", "int", wide=True),
+    col("nodes", "NODES", "list", wide=True),
+    col("gpuReadings", "GPU READINGS", "int", wide=True),
     _UPDATED,
 )
 
@@ -117,27 +117,27 @@ REPORTS = _table(
     "usageReports",
     "USAGE REPORTS (current period)",
     *_OBJECT,
-    C("costProfile", "PROFILE"),
-    C("schedule", "SCHEDULE", wide=True),
-    C("timeZone", "TIME ZONE", wide=True),
-    C("period", "PERIOD"),
+    col("costProfile", "PROFILE"),
+    col("schedule", "SCHEDULE", wide=True),
+    col("timeZone", "TIME ZONE", wide=True),
+    col("period", "PERIOD"),
     *PERIOD_FIGURES,
-    C("accountingSince", "ACCOUNTING SINCE", "datetime"),
+    col("accountingSince", "ACCOUNTING SINCE", "datetime"),
     _ESTIMATED,
-    C("historyPeriods", "CLOSED PERIODS", "int", wide=True),
+    col("historyPeriods", "CLOSED PERIODS", "int", wide=True),
     _READY,
-    C("scrapeHealthy", "SCRAPE OK", wide=True),
+    col("scrapeHealthy", "SCRAPE OK", wide=True),
     _UPDATED,
 )
 
 _MODEL_COLUMNS = (
     *_OF_REPORT,
-    C("namespace", "NAMESPACE"),
-    C("model", "MODEL"),
+    col("namespace", "NAMESPACE"),
+    col("model", "MODEL"),
     *_TOKENS,
     _COST,
     _PER_MILLION,
-    C("idleCostUSD", "IDLE SHARE", "money", wide=True),
+    col("idleCostUSD", "IDLE SHARE", "money", wide=True),
     _GPU_HOURS,
 )
 MODELS = _table("models", "MODELS", *_MODEL_COLUMNS)
@@ -148,50 +148,50 @@ NAMESPACES = _table(
     "NAMESPACES",
     *_OF_REPORT,
     *_BOUNDS,
-    C("namespace", "NAMESPACE"),
+    col("namespace", "NAMESPACE"),
     _COST,
-    C("tokenCount", "TOKENS", "tokens"),
+    col("tokenCount", "TOKENS", "tokens"),
     _PER_MILLION,
-    C("sharePercent", "SHARE", "percent"),
+    col("sharePercent", "SHARE", "percent"),
 )
 
 COMPARE = _table(
     "compare",
     "CLOUD COMPARISON (current period)",
     *_OF_REPORT,
-    C("inputTokens", "INPUT", "tokens", wide=True),
-    C("outputTokens", "OUTPUT", "tokens", wide=True),
-    C("provider", "PROVIDER"),
-    C("model", "MODEL"),
-    C("tier", "TIER", wide=True),
-    C("inputPerMillion", "IN $/1M", "price", wide=True),
-    C("outputPerMillion", "OUT $/1M", "price", wide=True),
-    C("onpremCostUSD", "ON-PREM", "money"),
-    C("cloudCostUSD", "CLOUD", "money"),
-    C("savingsUSD", "SAVINGS", "money"),
-    C("savingsPercent", "SAVINGS %", "percent"),
-    C("onpremDailyCostUSD", "ON-PREM $/DAY", "money", wide=True),
-    C("breakEvenTokensPerDay", "BREAK-EVEN TOK/DAY", "tokens"),
+    col("inputTokens", "INPUT", "tokens", wide=True),
+    col("outputTokens", "OUTPUT", "tokens", wide=True),
+    col("provider", "PROVIDER"),
+    col("model", "MODEL"),
+    col("tier", "TIER", wide=True),
+    col("inputPerMillion", "IN $/1M", "price", wide=True),
+    col("outputPerMillion", "OUT $/1M", "price", wide=True),
+    col("onpremCostUSD", "ON-PREM", "money"),
+    col("cloudCostUSD", "CLOUD", "money"),
+    col("savingsUSD", "SAVINGS", "money"),
+    col("savingsPercent", "SAVINGS %", "percent"),
+    col("onpremDailyCostUSD", "ON-PREM $/DAY", "money", wide=True),
+    col("breakEvenTokensPerDay", "BREAK-EVEN TOK/DAY", "tokens"),
 )
 
 HISTORY = _table(
-    "history", "HISTORY (closed periods)", *_OF_REPORT, *PERIOD_FIGURES, _ESTIMATED, C("source", "SOURCE", wide=True)
+    "history", "HISTORY (closed periods)", *_OF_REPORT, *PERIOD_FIGURES, _ESTIMATED, col("source", "SOURCE", wide=True)
 )
 
 BUDGETS = _table(
     "budgets",
     "BUDGETS (month to date)",
     *_OBJECT,
-    C("scopeNamespace", "SCOPE"),
-    C("monthlyLimitUSD", "LIMIT", "money"),
-    C("currentSpendUSD", "SPEND", "money"),
-    C("remainingUSD", "REMAINING", "money", wide=True),
-    C("utilizationPercent", "UTILIZATION", "percent"),
-    C("state", "STATE"),
-    C("nextThreshold", "NEXT", "threshold"),
-    C("leftBeforeNextUSD", "LEFT", "money"),
-    C("nextThresholdUSD", "NEXT AT", "money", wide=True),
-    C("thresholds", "THRESHOLDS", "thresholds", wide=True),
+    col("scopeNamespace", "SCOPE"),
+    col("monthlyLimitUSD", "LIMIT", "money"),
+    col("currentSpendUSD", "SPEND", "money"),
+    col("remainingUSD", "REMAINING", "money", wide=True),
+    col("utilizationPercent", "UTILIZATION", "percent"),
+    col("state", "STATE"),
+    col("nextThreshold", "NEXT", "threshold"),
+    col("leftBeforeNextUSD", "LEFT", "money"),
+    col("nextThresholdUSD", "NEXT AT", "money", wide=True),
+    col("thresholds", "THRESHOLDS", "thresholds", wide=True),
     *_BOUNDS,
     _UPDATED,
 )
@@ -220,47 +220,36 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def format_value(value: Any, kind: Kind) -> str:
+_FORMATS: dict[str, Callable[[Any], str]] = {
+    "money": lambda v: money(Decimal(v)),
+    "rate": lambda v: money(Decimal(v), 4),
+    "price": lambda v: price(Decimal(v)),
+    "tokens": lambda v: f"{int(v):,}",
+    "int": lambda v: str(int(v)),
+    "watts": lambda v: _grouped(Decimal(v), 0),
+    "number": lambda v: _grouped(Decimal(v), 2),
+    "percent": lambda v: f"{_grouped(Decimal(v), 1)}%",
+    "ratio": lambda v: f"{_grouped(Decimal(v) * 100, 1)}%",
+    "bool": lambda v: "yes" if v else "no",
+    "datetime": lambda v: timestamp(v) if isinstance(v, datetime) else str(v),
+    "date": lambda v: v.isoformat() if isinstance(v, date) else str(v),
+    "list": lambda v: ", ".join(str(x) for x in v) or MISSING,
+    "thresholds": lambda v: ", ".join(f"{t['percent']}% {t['severity']}" for t in v) or MISSING,
+    "threshold": lambda v: f"{v['percent']}% {v['severity']}",
+}
+
+
+def format_value(value: Any, kind: ValueFormat) -> str:
     if value is None:
         return MISSING
-    match kind:
-        case "money":
-            return money(Decimal(value))
-        case "rate":
-            return money(Decimal(value), 4)
-        case "price":
-            return price(Decimal(value))
-        case "tokens":
-            return f"{int(value):,}"
-        case "int":
-            return str(int(value))
-        case "watts":
-            return _grouped(Decimal(value), 0)
-        case "number":
-            return _grouped(Decimal(value), 2)
-        case "percent":
-            return f"{_grouped(Decimal(value), 1)}%"
-        case "ratio":
-            return f"{_grouped(Decimal(value) * 100, 1)}%"
-        case "bool":
-            return "yes" if value else "no"
-        case "datetime":
-            return timestamp(value) if isinstance(value, datetime) else str(value)
-        case "date":
-            return value.isoformat() if isinstance(value, date) else str(value)
-        case "list":
-            return ", ".join(str(v) for v in value) or MISSING
-        case "thresholds":
-            return ", ".join(f"{t['percent']}% {t['severity']}" for t in value) or MISSING
-        case "threshold":
-            return f"{value['percent']}% {value['severity']}"
-    return str(value)
+    formatter = _FORMATS.get(kind)
+    return str(value) if formatter is None else formatter(value)
 
 
 # ---------------------------------------------------------------------------------------------- writers
 
 
-def render(table: Table, rows: Sequence[Row], *, wide: bool = False, all_namespaces: bool = False) -> str:
+def render(table: Table, rows: Sequence[Record], *, wide: bool = False, all_namespaces: bool = False) -> str:
     """The table as text (no trailing spaces, ending in a newline); empty string for no rows."""
     if not rows:
         return ""
@@ -277,14 +266,14 @@ def render(table: Table, rows: Sequence[Row], *, wide: bool = False, all_namespa
 
 
 def write_table(
-    stream: TextIO, table: Table, rows: Sequence[Row], *, wide: bool = False, all_namespaces: bool = False
+    stream: TextIO, table: Table, rows: Sequence[Record], *, wide: bool = False, all_namespaces: bool = False
 ) -> None:
     stream.write(render(table, rows, wide=wide, all_namespaces=all_namespaces))
 
 
 def write_sections(
     stream: TextIO,
-    sections: Sequence[tuple[Table, Sequence[Row]]],
+    sections: Sequence[tuple[Table, Sequence[Record]]],
     *,
     wide: bool = False,
     all_namespaces: bool = False,

@@ -1,4 +1,4 @@
-"""One reconcile pass (§3): adapters in, the pure core, adapters out.
+"""One reconcile pass (docs/architecture.md#one-reconcile-pass): adapters in, the pure core, adapters out.
 
 Discovery, scrapes and parsing happen once per pass and are shared by every profile and
 report. One bad object or one dead endpoint is recorded and never stops the pass.
@@ -6,7 +6,7 @@ report. One bad object or one dead endpoint is recorded and never stops the pass
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..budgets import BudgetPass, reconcile_budgets
@@ -65,6 +65,20 @@ def _from_prometheus(
     summary.endpoints = len({p.endpoint for p in inference} | {e.endpoint for e in exporters})
     summary.failed_endpoints += family_failures
     return parsed
+
+
+def _profile_problem(
+    ref: ProfileKey, invalid: set[ProfileKey], profiles: Mapping[ProfileKey, object], usable: set[ProfileKey]
+) -> Problem | None:
+    """Why a report's CostProfile cannot be used this pass, if it cannot."""
+    where = f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]}"
+    if ref in invalid:
+        return Problem("CostProfileNotReady", f"{where} is not valid")
+    if ref not in profiles:
+        return Problem("CostProfileNotFound", f"{where} not found")
+    if ref not in usable:
+        return Problem("CostProfileNotReady", f"{where} is not Ready")
+    return None
 
 
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
@@ -143,24 +157,17 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
 
     for obj, ur, scope in reports:
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
-        missing = None
-        if ref in invalid:
-            missing = Problem("CostProfileNotReady", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} is not valid")
-        elif ref not in profiles:
-            missing = Problem("CostProfileNotFound", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} not found")
-        elif ref not in usable:
-            missing = Problem("CostProfileNotReady", f"spec.costProfileRef: CostProfile {ref[0]}/{ref[1]} is not Ready")
         inputs = ReportInputs(
             profile=profiles[ref][1] if ref in profiles else None,
             pods=observe_pods(scope, parsed, outcomes[ref]) if ref in outcomes else [],
             gpus=outcomes[ref].gpus if ref in outcomes else [],
             failures=parsed.failure_lines(p.endpoint for p in scope),
             existing_pods=view.pod_uids,
-            missing=missing,
+            missing=_profile_problem(ref, invalid, profiles, usable),
         )
         write_report(client, obj, ur, inputs, opts, summary)
     summary.profiles, summary.reports = len(profiles), len(reports)
-    # §3 step 4, from the reports as just written
+    # Step 4: the budgets, from the reports as just written
     reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
     if not report_objs and opts.namespace:
         summary.elsewhere = discovery.reports_elsewhere(client)

@@ -140,13 +140,8 @@ def _counts(samples: Iterable[CounterSample]) -> list[CounterSample]:
     return [CounterSample(s.timestamp_ms, Decimal(round_count(s.value))) for s in samples]
 
 
-def period_history(
-    series: Mapping[str, list[RangeSeries]],
-    ignored: frozenset[str],
-    nodes: set[str] | None,
-    pod_models: Mapping[tuple[str, str], str],
-) -> PeriodHistory:
-    """Token series per pod (the first backend's families that have any) and GPUs by UUID (on ``nodes``)."""
+def _token_series(series: Mapping[str, list[RangeSeries]], ignored: frozenset[str]) -> list[TokenSeries]:
+    """Token series per pod: the first backend's families that have any."""
     by_pod: dict[tuple[str, str], dict[str, list[RangeSeries]]] = defaultdict(lambda: defaultdict(list))
     for names in TOKEN_SETS:
         for name in names:
@@ -166,6 +161,11 @@ def period_history(
                 pair[slot] += _counts(s.samples)
         for identity, (model, (ins, outs)) in sorted(found.items()):
             tokens.append(TokenSeries(namespace, pod, identity, model, ins, outs))
+    return tokens
+
+
+def _gpu_samples(series: Mapping[str, list[RangeSeries]], nodes: set[str] | None) -> dict[str, dict[str, object]]:
+    """DCGM samples and owners by GPU UUID, on ``nodes`` (None: all)."""
     gpus: dict[str, dict[str, object]] = {}
     for family in (DCGM_ENERGY, DCGM_POWER):
         for s in series.get(family, []):
@@ -181,6 +181,18 @@ def period_history(
             for x in _counts(s.samples) if family == DCGM_ENERGY else s.samples:
                 values.setdefault(x.timestamp_ms, x)  # the same GPU through two exporters counts once
                 owners.append(OwnerSample(x.timestamp_ms, owner))
+    return gpus
+
+
+def period_history(
+    series: Mapping[str, list[RangeSeries]],
+    ignored: frozenset[str],
+    nodes: set[str] | None,
+    pod_models: Mapping[tuple[str, str], str],
+) -> PeriodHistory:
+    """Token series per pod (the first backend's families that have any) and GPUs by UUID (on ``nodes``)."""
+    tokens = _token_series(series, ignored)
+    gpus = _gpu_samples(series, nodes)
     begins = [min(x.timestamp_ms for x in s.samples) for family in series.values() for s in family if s.samples]
     return PeriodHistory(
         tokens,

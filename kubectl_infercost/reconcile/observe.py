@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ..core.accounting import PodObservation, SeriesSamples, TokenCounter
 from ..core.cost import GpuEnergy
+from ..core.deltas import PodObservation, SeriesSamples, TokenCounter
 from ..core.profile import DcgmOutcome
 from ..kube import discovery
 from ..kube.discovery import Endpoint

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from ..core.accounting import SeriesSamples, TokenCounter
 from ..core.counters import CounterSample
+from ..core.deltas import SeriesSamples, TokenCounter
 from ..kube import discovery
 from ..metrics import GpuReading, round_count, series_identity
 from ..metrics.extract import DCGM_ENERGY, DCGM_POWER, token_families

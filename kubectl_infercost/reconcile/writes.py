@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..core.accounting import PodObservation
+from ..core.accounting import PassOutcome, advance
 from ..core.conditions import set_condition
 from ..core.cost import GpuEnergy
+from ..core.deltas import PodObservation
 from ..core.profile import DcgmOutcome, profile_status
-from ..core.usage import PassOutcome, advance
 from ..core.validity import Problem, report_problem
 from ..errors import CheckpointAheadError, ConflictError, InvalidDataError
 from ..kube.client import JSON, KubeClient

@@ -26,7 +26,6 @@ from ..errors import InferCostError, UsageError
 # AWS bucket naming rules (also what MinIO and Ceph accept): 3-63 characters, lowercase letters,
 # digits, dots and hyphens, starting and ending with a letter or digit.
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-ADDRESSING = ("auto", "path", "virtual")
 #: The prefix Ternary's "bring your own data" reads, as castai-focus writes it.
 TERNARY_PREFIX = "ternary"
 

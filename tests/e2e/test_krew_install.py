@@ -19,13 +19,13 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from integration.conftest import Sim
-from integration.world import create, new_world, reconcile, status_of
 
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
 from testenv.simpod import ensure_namespace
+from tests.integration.conftest import Sim
+from tests.integration.world import create, new_world, reconcile, status_of
 
 from .conftest import REPO, TAG, Krew, run
 
@@ -59,7 +59,8 @@ def test_plugin_list_shows_the_krew_binary(krew: Krew) -> None:
     )
 
 
-def test_version_is_the_release(krew: Krew) -> None:
+@pytest.mark.usefixtures("krew")
+def test_version_is_the_release() -> None:
     text = plugin("version")
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines()[0] == f"kubectl-infercost {TAG}"
@@ -76,7 +77,8 @@ def test_archive_carries_license_and_completion_helper(krew: Krew) -> None:
     assert helper.stat().st_mode & stat.S_IXUSR
 
 
-def test_install_creates_the_crds(krew: Krew, kube: KubeClient) -> None:
+@pytest.mark.usefixtures("krew")
+def test_install_creates_the_crds(kube: KubeClient) -> None:
     out = plugin("install")
     assert out.returncode == 0, out.stderr
     names = {
@@ -89,7 +91,8 @@ def test_install_creates_the_crds(krew: Krew, kube: KubeClient) -> None:
     } <= names
 
 
-def test_reconcile_report_and_export(krew: Krew, kube: KubeClient, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("krew")
+def test_reconcile_report_and_export(kube: KubeClient, tmp_path: Path) -> None:
     """The integration tier's worked example (token mode), now through the frozen binary."""
     sim = Sim(Path(os.environ["INFERCOST_SIM_ROOT"]))
     for ns in (NS, TEAM_A, TEAM_B):
@@ -174,7 +177,8 @@ def test_kubectl_plugin_completion(krew: Krew) -> None:
     assert (values, directive) == ([], ":4")  # a bad context completes nothing, silently
 
 
-def test_exec_credential_plugin_gets_the_users_environment(krew: Krew, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("krew")
+def test_exec_credential_plugin_gets_the_users_environment(tmp_path: Path) -> None:
     """The frozen binary runs exec plugins with the user's LD_LIBRARY_PATH, not the bundle's."""
     config = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
     user = config["users"][0]["user"]

@@ -14,7 +14,7 @@ from .world import GROUP, create, create_with_status
 
 
 def monthly_status(team: str, team_cost: str, period_end: str = "2026-04-20T12:00:00Z") -> dict[str, Any]:
-    """April so far: 1,000 tokens of one model in ``team`` cost ``team_cost`` (the §7 invariants hold)."""
+    """April so far: 1,000 tokens of one model in ``team`` cost ``team_cost`` (docs/accounting.md's invariants hold)."""
     cost = Decimal(team_cost)
     per_million = cost * 1000  # cost / 1,000 tokens × 1e6
     return {

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +44,7 @@ def kube(kubeconfig: str) -> Iterator[KubeClient]:
 
 
 @pytest.fixture(scope="session")
-def installed(kubeconfig: str) -> None:
+def installed(kubeconfig: str) -> None:  # noqa: ARG001, V107 -- for its side effect
     """The CRDs, installed once per session through the real CLI."""
     result = run_cli("install")
     assert result.returncode == 0, result.stderr
@@ -93,15 +93,18 @@ class Sim:
 
 
 @pytest.fixture(scope="session")
-def sim(kubeconfig: str) -> Sim:
+def sim(kubeconfig: str) -> Sim:  # noqa: ARG001, V107 -- for its side effect
     return Sim(Path(os.environ["INFERCOST_SIM_ROOT"]))
 
 
 _ips = itertools.count(10)
 
 
+NewIp = Callable[[], str]
+
+
 @pytest.fixture
-def new_ip(sim: Sim) -> Iterator[object]:
+def new_ip(sim: Sim) -> NewIp:  # noqa: ARG001, V107 -- for its side effect
     """Call it to get a fresh simulated pod IP (192.0.2.10 ... .254), unique within the session."""
 
     def allocate() -> str:
@@ -110,7 +113,7 @@ def new_ip(sim: Sim) -> Iterator[object]:
             pytest.fail("out of simulated pod IPs in 192.0.2.0/24")
         return f"192.0.2.{n}"
 
-    yield allocate
+    return allocate
 
 
 @pytest.fixture

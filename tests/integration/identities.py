@@ -76,7 +76,7 @@ def service_account(namespace: str, name: str) -> dict[str, str]:
 def bind(kube: KubeClient, role: str, subject: dict[str, str], namespace: str | None = None) -> None:
     """Bind ClusterRole ``role`` to ``subject``: cluster-wide, or in ``namespace`` only (a RoleBinding)."""
     kind = "RoleBinding" if namespace else "ClusterRoleBinding"
-    binding = {
+    binding: dict[str, Any] = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": kind,
         "metadata": {

@@ -229,7 +229,7 @@ def prom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HistoryPrometheus
 
 
 @pytest.fixture
-def world(installed: None, kube: KubeClient, namespace: str) -> str:
+def world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: ARG001, V107 -- for its side effect
     """A profile over NODE and a monthly report, reconciled once: accountingSince = 2026-12-01T15:00Z."""
     make_node(kube, NODE, {"infercost.test/pool": "backfill"}, 2)
     create(kube, "costprofiles", namespace, "pool", PROFILE)
@@ -429,7 +429,7 @@ def test_an_unreachable_prometheus_writes_nothing(kube: KubeClient, world: str) 
     assert _report(kube, world)["metadata"]["resourceVersion"] == version
 
 
-def test_backfill_help_and_usage_errors(tmp_path: Path) -> None:
+def test_backfill_help_and_usage_errors() -> None:
     helped = run_cli("backfill", "--help")
     assert helped.returncode == 0
     for flag in ("--since", "--until", "--step", "--lookback", "--dry-run", "--prometheus-url", "-A"):

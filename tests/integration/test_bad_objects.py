@@ -48,9 +48,10 @@ def _kubectl(*args: str) -> str:
     return out.stdout
 
 
+@pytest.mark.usefixtures("installed")
 @pytest.mark.parametrize("writers", [1, 2])
 def test_bad_reports_are_not_ready_with_one_event_each(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, writers: int
+    kube: KubeClient, sim: Sim, namespace: str, writers: int
 ) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())

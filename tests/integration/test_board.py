@@ -14,11 +14,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from tests.boardcheck import pdf_fonts, pdf_pages, read_page
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import create, create_with_status, new_world, reconcile
 
 D = Decimal
@@ -51,7 +53,7 @@ def hours(a: datetime, b: datetime) -> Decimal:
     return D((b - a) // timedelta(seconds=1)) / 3600
 
 
-def build_world(kube: KubeClient, sim: Sim, ns: str, new_ip: Any) -> tuple[str, str]:
+def build_world(kube: KubeClient, sim: Sim, ns: str, new_ip: NewIp) -> tuple[str, str]:
     w = new_world(kube, sim, ns)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -150,7 +152,7 @@ def expected_figures(ns: str) -> tuple[dict[str, Decimal], list[str]]:
             gpu[key] = gpu.get(key, D(0)) + m["gpuHours"]
             tok[key] = tok.get(key, D(0)) + m["totalTokens"]
             cost_of[key] = cost_of.get(key, D(0)) + m["estimatedCostUSD"]
-    g_all, t_all = sum(gpu.values()), sum(tok.values())
+    g_all, t_all = sum(gpu.values(), Decimal(0)), sum(tok.values(), Decimal(0))
     f |= {"fleetRate": q6(t_all / g_all), "hoursPerMonth": D(730)}
     for key in gpu:
         if tok[key] / t_all * 2 <= gpu[key] / g_all:
@@ -164,8 +166,9 @@ def expected_figures(ns: str) -> tuple[dict[str, Decimal], list[str]]:
     return f, names
 
 
+@pytest.mark.usefixtures("installed")
 def test_board_html_numbers_equal_report_json_and_pdf_renders(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip: Any, tmp_path: Path
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, tmp_path: Path
 ) -> None:
     team_a, team_b = build_world(kube, sim, namespace, new_ip)
     html_path, pdf_path = tmp_path / "board.html", tmp_path / "board.pdf"
@@ -195,7 +198,8 @@ def test_board_html_numbers_equal_report_json_and_pdf_renders(
     assert page.text("spend") in words and page.text(f"ns.{team_a}.spend") in words
 
 
-def test_board_of_an_empty_namespace_says_no_data_yet(installed: None, namespace: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("installed")
+def test_board_of_an_empty_namespace_says_no_data_yet(namespace: str, tmp_path: Path) -> None:
     for fmt in ("html", "pdf"):
         out = tmp_path / f"empty.{fmt}"
         result = run_cli("report", "board", "-n", namespace, "--period", "2026-04", "--out", str(out))
@@ -207,7 +211,8 @@ def test_board_of_an_empty_namespace_says_no_data_yet(installed: None, namespace
     assert len(pdf_pages(tmp_path / "empty.pdf", tmp_path)) == 1
 
 
-def test_board_usage_errors(installed: None, namespace: str, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("installed")
+def test_board_usage_errors(namespace: str, tmp_path: Path) -> None:
     both = run_cli("report", "board", "-n", namespace, "--period", "2026-04", "--from", "2026-04-01",
                    "--to", "2026-04-02", "--out", str(tmp_path / "x.html"))  # fmt: skip
     assert both.returncode == 2 and "--period and --from/--to are mutually exclusive" in both.stderr

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,8 +25,9 @@ RULE = "infercost-budget-team-x"
 CRD_PATH = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{PROMETHEUS_RULE_CRD}"
 
 
-def _rule(kube: KubeClient, namespace: str) -> dict:  # type: ignore[type-arg]
-    return kube.get(f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/prometheusrules/{RULE}")
+def _rule(kube: KubeClient, namespace: str) -> dict[str, Any]:
+    rule: dict[str, Any] = kube.get(f"/apis/monitoring.coreos.com/v1/namespaces/{namespace}/prometheusrules/{RULE}")
+    return rule
 
 
 def _remove_rule_crd(kube: KubeClient) -> None:
@@ -43,8 +45,9 @@ def _remove_rule_crd(kube: KubeClient) -> None:
     pytest.fail("PrometheusRule CRD still present")
 
 
+@pytest.mark.usefixtures("installed")
 def test_without_the_prometheusrule_crd_a_condition_not_an_error(
-    installed: None, kube: KubeClient, namespace: str
+    kube: KubeClient, namespace: str
 ) -> None:
     _remove_rule_crd(kube)
     source_report(kube, namespace, "500")
@@ -57,8 +60,9 @@ def test_without_the_prometheusrule_crd_a_condition_not_an_error(
     assert (st["currentSpendUSD"], st["utilizationPercent"]) == (500, 50)  # 500 / 1000 × 100
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 def test_states_events_and_rule_across_passes(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str, tmp_path: Path
+    kube: KubeClient, namespace: str, tmp_path: Path
 ) -> None:
     source_report(kube, namespace, "500")
     budget(kube, namespace, prometheusRule={"labels": {"release": "kube-prometheus-stack"}})
@@ -137,8 +141,9 @@ def _promtool_check(rule: dict, tmp_path: Path) -> None:  # type: ignore[type-ar
     assert out.returncode == 0 and "SUCCESS: 2 rules found" in out.stdout, out.stdout + out.stderr
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 def test_ok_straight_to_exceeded_is_one_event(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str
+    kube: KubeClient, namespace: str
 ) -> None:
     source_report(kube, namespace, "100")
     budget(kube, namespace)
@@ -150,7 +155,8 @@ def test_ok_straight_to_exceeded_is_one_event(
     assert conditions(st)["BudgetExceeded"] == ("True", "LimitReached")
 
 
-def test_no_report_for_the_namespace(installed: None, kube: KubeClient, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_no_report_for_the_namespace(kube: KubeClient, namespace: str) -> None:
     budget(kube, namespace)
     kube.merge_patch(
         f"{GROUP}/namespaces/{namespace}/tokenbudgets/team-x", {"spec": {"scope": {"namespace": "nobody"}}}
@@ -163,8 +169,9 @@ def test_no_report_for_the_namespace(installed: None, kube: KubeClient, namespac
     assert "no UsageReport covers namespace nobody" in message
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 def test_concurrent_reconcilers_emit_one_event_per_change(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str
+    kube: KubeClient, namespace: str
 ) -> None:
     source_report(kube, namespace, "100")
     budget(kube, namespace)
@@ -179,7 +186,8 @@ def test_concurrent_reconcilers_emit_one_event_per_change(
         assert budget_events(kube, namespace) == expected, f"after spend ${spend}"
 
 
-def test_dry_run_writes_nothing(installed: None, kube: KubeClient, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_dry_run_writes_nothing(kube: KubeClient, namespace: str) -> None:
     source_report(kube, namespace, "900")
     budget(kube, namespace)
     out = run_cli("reconcile", "-n", namespace, "--now", "2026-04-20T12:00:00Z", "--dry-run")
@@ -189,7 +197,8 @@ def test_dry_run_writes_nothing(installed: None, kube: KubeClient, namespace: st
     assert budget_events(kube, namespace) == []
 
 
-def test_report_budgets_in_every_format(installed: None, kube: KubeClient, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_report_budgets_in_every_format(kube: KubeClient, namespace: str) -> None:
     source_report(kube, namespace, "850")
     budget(kube, namespace)
     reconcile(namespace, "2026-04-20T12:00:00Z")

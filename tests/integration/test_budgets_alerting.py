@@ -30,7 +30,7 @@ T0, T30, T60 = "2026-04-20T10:00:00Z", "2026-04-20T10:30:00Z", "2026-04-20T11:00
 
 
 @pytest.fixture(scope="module")
-def monitoring(kubeconfig: str, installed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]:
+def monitoring(kubeconfig: str, installed: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitoring]:  # noqa: ARG001, V107 -- for its side effect
     mon = Monitoring(tmp_path_factory.mktemp("monitoring"), kubeconfig)
     try:
         mon.start()
@@ -56,12 +56,12 @@ def _budget_alerts(alerts: list[dict[str, Any]], budget_ns: str) -> list[dict[st
     return [a for a in alerts if a["labels"].get("tokenbudget_namespace") == budget_ns]
 
 
+@pytest.mark.usefixtures("prometheus_rule_crd")
 def test_warning_fires_past_80_percent_and_reaches_alertmanager(
     kube: KubeClient,
     sim: Sim,
     namespace: str,
     new_ip: Callable[[], str],
-    prometheus_rule_crd: str,
     monitoring: Monitoring,
 ) -> None:
     w = new_world(kube, sim, namespace)

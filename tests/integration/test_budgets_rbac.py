@@ -46,8 +46,9 @@ def _without(role: dict[str, Any], resource: str) -> dict[str, Any]:
     return trimmed
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 def test_reconciler_role_suffices_for_budgets(
-    installed: None, kube: KubeClient, namespace: str, prometheus_rule_crd: str, tmp_path: Path
+    kube: KubeClient, namespace: str, tmp_path: Path
 ) -> None:
     user = f"rec-{namespace}"
     _grant(kube, user, _reconciler_role())
@@ -60,6 +61,7 @@ def test_reconciler_role_suffices_for_budgets(
     assert budget_events(kube, namespace) == [("Warning", "BudgetWarning")]
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 @pytest.mark.parametrize(
     ("resource", "spend", "message"),
     [
@@ -70,10 +72,8 @@ def test_reconciler_role_suffices_for_budgets(
     ],
 )
 def test_a_missing_permission_is_named(
-    installed: None,
     kube: KubeClient,
     namespace: str,
-    prometheus_rule_crd: str,
     tmp_path: Path,
     resource: str,
     spend: str,
@@ -92,8 +92,9 @@ def test_a_missing_permission_is_named(
     assert state["BudgetWarning" if spend == "850" else "BudgetOK"][0] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 def test_missing_tokenbudget_status_permission_fails_the_pass_naming_it(
-    installed: None, kube: KubeClient, namespace: str, tmp_path: Path
+    kube: KubeClient, namespace: str, tmp_path: Path
 ) -> None:
     user = f"nostatus-{namespace}"
     role = _reconciler_role()

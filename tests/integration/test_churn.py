@@ -11,7 +11,7 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim
+from .conftest import NewIp, Sim
 from .world import create, new_world, reconcile_together, status_of
 
 WRITERS = pytest.mark.parametrize("writers", [1, 2])
@@ -47,10 +47,11 @@ def _vllm_two_models(a: int, b: int | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_scrape_listing_each_series_twice_is_rejected(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "llama")
@@ -72,10 +73,11 @@ def test_scrape_listing_each_series_twice_is_rejected(
     assert scrape["status"] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_relabelled_llamacpp_pod_counts_its_growth_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("llama", namespace, ip, "old-name", backend="llamacpp")
@@ -92,10 +94,11 @@ def test_relabelled_llamacpp_pod_counts_its_growth_once(
     assert _tokens(kube, namespace) == {"new-name": (2_000, 0), "old-name": (1_000, 0)}
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_series_left_out_of_one_scrape_counts_only_its_growth(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "a")
@@ -106,10 +109,11 @@ def test_series_left_out_of_one_scrape_counts_only_its_growth(
     assert _tokens(kube, namespace) == {"a": (2_000, 200), "b": (2_000, 200)}
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_pod_unknown_for_one_pass_loses_nothing(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     _setup(kube, sim, namespace)
     ip = new_ip()
     new_world(kube, sim, namespace).inference_pod("vllm", namespace, ip, "llama")

@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubectl_infercost.errors import ApiError
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 from .identities import bind, service_account, user
 from .world import create, new_world, status_of
 
@@ -133,13 +134,13 @@ def _exec_world(
     return _exec_kubeconfig(folder / "kubeconfig", plugin), log
 
 
+@pytest.mark.usefixtures("installed")
 def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path)
     proc = _watch(["-n", namespace, "--interval", "5s"], {"KUBECONFIG": str(config)})
@@ -151,13 +152,13 @@ def test_exec_plugin_tokens_expire_and_are_renewed_during_watch(
     assert log.read_text().count("run") >= 3
 
 
+@pytest.mark.usefixtures("installed")
 def test_a_rejected_first_token_is_fetched_again_once(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     config, log = _exec_world(kube, sim, namespace, new_ip(), tmp_path, first_invalid=True)
     done = run_cli("reconcile", "-n", namespace, "--now", T0, env={"KUBECONFIG": str(config)})
@@ -166,13 +167,13 @@ def test_a_rejected_first_token_is_fetched_again_once(
     assert log.read_text().count("run") == 2  # the 401 re-ran the plugin once
 
 
+@pytest.mark.usefixtures("installed")
 def test_in_cluster_token_rotation_and_a_deleted_account(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     for account in ("first", "second"):
         _service_account(kube, namespace, account)
@@ -203,12 +204,12 @@ def test_in_cluster_token_rotation_and_a_deleted_account(
     assert "error:" not in err, err
 
 
+@pytest.mark.usefixtures("installed")
 def test_as_viewer_from_the_admin_identity(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
 ) -> None:
     viewer = f"viewer-{namespace}"
     bind(kube, "infercost-viewer", user(viewer))
@@ -260,12 +261,12 @@ def _wait_tokens(kube: KubeClient, namespace: str, expected: int, seconds: float
         time.sleep(0.5)
 
 
+@pytest.mark.usefixtures("installed")
 def test_watch_outlives_a_frozen_and_a_restarted_api_server(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
 ) -> None:
     ip = new_ip()
     _small_world(kube, sim, namespace, ip, 1000)

@@ -7,18 +7,18 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim
+from .conftest import NewIp, Sim
 from .world import check_invariants, create, new_world, reconcile_in_parallel, status_of
 
 
+@pytest.mark.usefixtures("installed")
 @pytest.mark.parametrize("writers", [2, 4])
 def test_parallel_reconcilers_count_every_token_once(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    writers: int,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    writers: int,
 ) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()

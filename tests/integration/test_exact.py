@@ -11,7 +11,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_pod
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import (
     GROUP,
     create,
@@ -27,10 +27,11 @@ T0, T1 = "2026-04-20T10:00:00Z", "2026-04-20T11:00:00Z"
 WRITERS = pytest.mark.parametrize("writers", [1, 2])
 
 
+@pytest.mark.usefixtures("installed")
 @WRITERS
 def test_dcgm_daemonset_surge_counts_each_gpu_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, writers: int
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, writers: int
+) -> None:
     w = new_world(kube, sim, namespace)
     first, surge = new_ip(), new_ip()
     w.add_exporter(first, gpu_count=4)
@@ -67,9 +68,10 @@ def test_dcgm_daemonset_surge_counts_each_gpu_once(
     assert len(cp["gpus"]) == 4 and cp["currentPowerDrawWatts"] == 2000  # 4 x 500 W, once each
 
 
+@pytest.mark.usefixtures("installed")
 def test_two_profiles_on_one_node_account_it_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     pool = {"infercost.test/pool": namespace}
     create(kube, "costprofiles", namespace, "a-first", {**worked_profile(), "nodeSelector": pool})
@@ -106,9 +108,10 @@ def test_two_profiles_on_one_node_account_it_once(
     ]
 
 
+@pytest.mark.usefixtures("installed")
 def test_extreme_values_are_one_error_and_money_is_exact_on_the_wire(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     extreme = {
         "hardware": {"gpuModel": "H100", "gpuCount": 8, "purchasePriceUSD": 1e12, "amortizationYears": 1e-9},
@@ -141,8 +144,9 @@ def test_extreme_values_are_one_error_and_money_is_exact_on_the_wire(
     assert good["inputTokens"] == 1_000 and D(str(good["estimatedCostUSD"])) == D("9.059178")
 
 
+@pytest.mark.usefixtures("installed")
 def test_history_holding_a_period_twice_is_merged_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str
+    kube: KubeClient, sim: Sim, namespace: str
 ) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())
@@ -174,9 +178,10 @@ def test_history_holding_a_period_twice_is_merged_once(
     assert next(c for c in st["conditions"] if c["type"] == "Ready")["status"] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 def test_namespace_selector_attributes_only_matching_namespaces(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     billed, free = f"{namespace}-billed", f"{namespace}-free"
     selector = {"infercost.test/billed": namespace}

@@ -1,7 +1,7 @@
 """``kubectl infercost export focus`` against a real API server: values, pipelines, files, exit codes.
 
 Objects with a status are put into the API server (POST, then merge-patch ``/status``); every expected
-number below is worked out by hand from those statuses (focus.md §3.3: price = cost ÷ quantity,
+number below is worked out by hand from those statuses (docs/export-focus.md#arithmetic-exact: price = cost ÷ quantity,
 half-even at 6 dp; cost = price × quantity exactly, 12 dp).
 """
 
@@ -33,7 +33,7 @@ EVIL = 'evil,"m"\n=1'
 
 
 @pytest.fixture
-def world(installed: None, kube: KubeClient, namespace: str) -> str:
+def world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: ARG001, V107 -- for its side effect
     """CostProfile h100 ($20/h, 8 GPUs); UsageReports daily (history 04-19, open 04-20) and monthly (open 2026-04).
 
     Model namespaces are ``<ns>-a`` and ``<ns>-b`` so totals per SubAccountId are this test's own.
@@ -182,7 +182,8 @@ def test_seed_pipelines_as_written(world: str) -> None:
     }
 
 
-def test_zero_rows_header_only(installed: None, kube: KubeClient) -> None:
+@pytest.mark.usefixtures("installed")
+def test_zero_rows_header_only(kube: KubeClient) -> None:
     empty = f"t-{uuid.uuid4().hex[:8]}"
     ensure_namespace(kube, empty)
     result = export("-n", empty)

@@ -28,7 +28,7 @@ COST_TYPE = "DECIMAL(38,12)"
 
 
 @pytest.fixture
-def reader_world(installed: None, kube: KubeClient, namespace: str) -> str:
+def reader_world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: ARG001, V107 -- for its side effect
     """Daily (April, two model namespaces, idle), monthly (May, no breakdown), weekly (W18: April and May).
 
     Prices that do not divide evenly on purpose: 7.055342 / 0.8 = 8.8191775, $10 / 3 GPU-hours.

@@ -112,7 +112,7 @@ def _day(period: str, model: str, ns: str, tokens: int, cost: str, idle: str, id
 
 
 @pytest.fixture
-def world(installed: None, kube: KubeClient, namespace: str) -> tuple[str, str]:
+def world(installed: None, kube: KubeClient, namespace: str) -> tuple[str, str]:  # noqa: ARG001, V107 -- for its side effect
     """Two reports, each with its CostProfile and the models in its own namespace.
 
     <ns>-a: 04-19 2,000,000 tokens $25 + idle $6 (3 GPU-h); 04-20 1,000,000 tokens $12.50 + idle $5 (2.5 GPU-h).
@@ -218,8 +218,9 @@ def test_rerun_replaces_with_the_same_objects_and_ternary_copy(
             assert first_doc == second_doc, key
 
 
+@pytest.mark.usefixtures("installed")
 def test_server_killed_mid_run_leaves_no_partial_object(
-    installed: None, kube: KubeClient, namespace: str, s3: S3Server, bucket: str
+    kube: KubeClient, namespace: str, s3: S3Server, bucket: str
 ) -> None:
     # 100 closed days and the open one -> 101 data and 101 metadata objects: the server dies after the first.
     history = [
@@ -304,8 +305,9 @@ def test_usage_errors(world: tuple[str, str], s3: S3Server) -> None:
         assert message in one_error_line(result), (args, result.stderr)
 
 
+@pytest.mark.usefixtures("installed")
 def test_server_killed_during_a_multipart_upload_leaves_no_object(
-    installed: None, kube: KubeClient, namespace: str, s3: S3Server, bucket: str
+    kube: KubeClient, namespace: str, s3: S3Server, bucket: str
 ) -> None:
     # 3 reports x 1,800 models on one day, as JSON (about 2.3 kB a record): one object of about 12 MB,
     # over the 8 MiB multipart threshold. The server is killed as soon as its first part lands.
@@ -336,10 +338,10 @@ def test_server_killed_during_a_multipart_upload_leaves_no_object(
         time.sleep(0.002)
     assert proc.stderr is not None
     stderr = proc.stderr.read()
-    status = proc.wait(timeout=120)
+    code = proc.wait(timeout=120)
     s3.start()
     assert killed, f"the upload ended before a part was seen: {stderr}"
-    error = one_error_line(subprocess.CompletedProcess([], status, "", stderr))
+    error = one_error_line(subprocess.CompletedProcess([], code, "", stderr))
     key = f"focus/{VERSION}/year=2026/month=04/day=20/infercost-{ACCOUNT}-2026-04-20.json"
     assert error == (
         f"error: uploading s3://{bucket}/{key} to {s3.endpoint} failed: the endpoint cannot be reached "

@@ -12,7 +12,7 @@ import yaml
 from kubectl_infercost.kube.client import KubeClient
 from testenv.simpod import make_node, make_pod
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 
 SAMPLES = REPO / "samples"
 FIXTURES = REPO / "tests" / "fixtures" / "metrics"
@@ -30,7 +30,8 @@ def test_server_reports_a_real_version() -> None:
     assert json.loads(out.stdout)["clientVersion"]["minor"] == "33"
 
 
-def test_install_is_idempotent(installed: None) -> None:
+@pytest.mark.usefixtures("installed")
+def test_install_is_idempotent() -> None:
     again = run_cli("install")
     assert again.returncode == 0, again.stderr
     assert again.stdout.count(".finops.infercost.ai unchanged") == 3
@@ -48,7 +49,8 @@ def test_install_dry_run_prints_the_manifests() -> None:
     ]
 
 
-def test_crd_names_categories_and_printer_columns(installed: None, kube: KubeClient) -> None:
+@pytest.mark.usefixtures("installed")
+def test_crd_names_categories_and_printer_columns(kube: KubeClient) -> None:
     crd = kube.get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/costprofiles.finops.infercost.ai")
     assert crd["spec"]["names"]["shortNames"] == ["cp"]
     assert crd["spec"]["names"]["categories"] == ["infercost"]
@@ -100,6 +102,7 @@ def _set(doc: dict, path: str, value: object) -> dict:  # type: ignore[type-arg]
     return doc
 
 
+@pytest.mark.usefixtures("installed")
 @pytest.mark.parametrize(
     ("sample", "path", "value", "field"),
     [
@@ -119,7 +122,7 @@ def _set(doc: dict, path: str, value: object) -> dict:  # type: ignore[type-arg]
     ],
 )
 def test_api_server_rejects_bad_values_naming_the_field(
-    installed: None, namespace: str, sample: str, path: str, value: object, field: str
+    namespace: str, sample: str, path: str, value: object, field: str
 ) -> None:
     doc = yaml.safe_load((SAMPLES / sample).read_text())
     doc["metadata"]["namespace"] = namespace
@@ -130,7 +133,9 @@ def test_api_server_rejects_bad_values_naming_the_field(
     assert field in out.stderr, out.stderr
 
 
-def test_pod_proxy_serves_the_simulator_byte_for_byte(kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_pod_proxy_serves_the_simulator_byte_for_byte(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     ip = new_ip()
     body = (FIXTURES / "vllm-v1-kops-2026-03.prom").read_bytes()
     sim.write(ip, 8000, body)
@@ -148,7 +153,7 @@ def test_pod_proxy_serves_the_simulator_byte_for_byte(kube: KubeClient, sim: Sim
     assert kubectl("get", "--raw", path).returncode == 0
 
 
-def test_sim_pod_script_creates_running_pods(kube: KubeClient, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+def test_sim_pod_script_creates_running_pods(kube: KubeClient, namespace: str, new_ip: NewIp) -> None:
     ip = new_ip()
     node = subprocess.run(
         ["sim-pod", "node", "script-node", "--gpus", "4", "--label", "pool=l4"],

@@ -7,11 +7,13 @@ import subprocess
 import time
 from decimal import Decimal as D
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_node, make_pod
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 from .world import check_invariants, create, status_of
 
 GO_CRDS = REPO / "tests" / "fixtures" / "crds" / "infercost-go-v0.4.0"
@@ -21,7 +23,8 @@ def _kubectl(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["kubectl", *args], capture_output=True, text=True, check=False)
 
 
-def test_go_operator_crds_upgrade_in_place(installed: None, kube: KubeClient, sim: Sim, new_ip) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("installed")
+def test_go_operator_crds_upgrade_in_place(kube: KubeClient, sim: Sim, new_ip: NewIp) -> None:
     replaced = _kubectl("replace", "-f", str(GO_CRDS))  # the cluster as the Go operator left it
     assert replaced.returncode == 0, replaced.stderr
     time.sleep(2)  # the API server picks up the replaced schemas

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -108,7 +107,8 @@ def test_one_family_failing_does_not_stop_the_others(history: HistoryPrometheus)
     assert result.failure_lines()[0].startswith("prometheus sglang:prompt_tokens_total: query failed: ")
 
 
-def test_unreachable_prometheus_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.usefixtures("tmp_path")
+def test_unreachable_prometheus_is_a_clear_error() -> None:
     client = PrometheusClient(PrometheusOptions("http://127.0.0.1:9", timeout=2))
     with pytest.raises(PrometheusError, match=r"cannot reach Prometheus at http://127.0.0.1:9"):
         client.query(range_query("vllm:prompt_tokens_total", "", 60), T0)

@@ -24,7 +24,7 @@ from testenv import metricsgen
 from testenv.promhistory import HistoryPrometheus
 from testenv.simpod import ensure_namespace
 
-from .conftest import Sim
+from .conftest import NewIp, Sim
 from .world import World, create, new_world, reconcile, status_of, worked_profile
 
 MODEL = "llama-3.1-8b"
@@ -56,8 +56,9 @@ def _accounted(status: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in status.items() if k not in ("conditions", "lastUpdated")}
 
 
-def test_proxy_and_prometheus_agree_pass_by_pass(  # type: ignore[no-untyped-def]
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, prom: HistoryPrometheus
+@pytest.mark.usefixtures("installed")
+def test_proxy_and_prometheus_agree_pass_by_pass(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, prom: HistoryPrometheus
 ) -> None:
     w = new_world(kube, sim, namespace)
     exporter_ip, pod_ip = new_ip(), new_ip()

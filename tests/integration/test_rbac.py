@@ -8,23 +8,25 @@ import subprocess
 from decimal import Decimal as D
 from pathlib import Path
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import ensure_namespace
 
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 from .identities import bind, user_kubeconfig
 from .identities import user as user_subject
 from .world import create, new_world, status_of
 
 
+@pytest.mark.usefixtures("installed")
 def test_reconciler_and_viewer_roles_suffice(
-    installed: None,
     kube: KubeClient,
     sim: Sim,
     namespace: str,
-    new_ip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    new_ip: NewIp,
+    tmp_path: Path,
 ) -> None:
     applied = subprocess.run(
         ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac" / "roles.yaml")],

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import create, new_world, reconcile, status_of, worked_profile
 
 T0 = "2026-04-20T10:00:00Z"
@@ -18,7 +20,8 @@ def _report(kube: KubeClient, ns: str, namespaces: list[str], **extra: object) -
     create(kube, "usagereports", ns, "daily", {"costProfileRef": "h100", "namespaces": namespaces, **extra})
 
 
-def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("installed")
+def test_worked_example_token_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -59,7 +62,8 @@ def test_worked_example_token_mode(installed: None, kube: KubeClient, sim: Sim, 
     assert (dcgm["status"], dcgm["reason"]) == ("True", "DCGMHealthy")
 
 
-def test_worked_example_ownership_mode(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("installed")
+def test_worked_example_ownership_mode(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip())
     w.pool_profile()
@@ -83,9 +87,10 @@ def test_worked_example_ownership_mode(installed: None, kube: KubeClient, sim: S
     assert D(str(st["gpuEfficiencyRatio"])) == D("0.75")
 
 
+@pytest.mark.usefixtures("installed")
 def test_dead_and_garbage_endpoints_do_not_stop_the_pass(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()
     ips = [new_ip() for _ in range(4)]
@@ -122,7 +127,8 @@ def test_dead_and_garbage_endpoints_do_not_stop_the_pass(
     assert "TDP fallback 5600 W" in dcgm["message"] and cp["powerSource"] == "TDPFallback"
 
 
-def test_now_before_checkpoint_is_refused(installed: None, kube: KubeClient, sim: Sim, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_now_before_checkpoint_is_refused(kube: KubeClient, sim: Sim, namespace: str) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())
     _report(kube, namespace, [namespace])

@@ -8,11 +8,13 @@ import subprocess
 import time
 from decimal import Decimal as D
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import make_pod
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .world import STARTED, create, new_world, reconcile, status_of, worked_profile
 
 T0, T1 = "2026-04-20T10:00:00Z", "2026-04-20T11:00:00Z"
@@ -23,7 +25,8 @@ def _dcgm(cp: dict) -> tuple[str, str, str]:  # type: ignore[type-arg]
     return c["status"], c["reason"], c["message"]
 
 
-def test_four_dcgm_states(installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("installed")
+def test_four_dcgm_states(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
     selector = {"infercost.test/pool": namespace}
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", {**worked_profile(), "nodeSelector": selector})
@@ -58,9 +61,10 @@ def test_four_dcgm_states(installed: None, kube: KubeClient, sim: Sim, namespace
     assert cp["currentPowerDrawWatts"] == 2800 and D(str(cp["electricityCostPerHour"])) == D("0.42")
 
 
+@pytest.mark.usefixtures("installed")
 def test_two_reports_on_one_profile_each_account_their_scope(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()
     ns_a, ns_b = f"{namespace}-a", f"{namespace}-b"
@@ -94,7 +98,8 @@ def test_two_reports_on_one_profile_each_account_their_scope(
     }
 
 
-def test_dry_run_writes_nothing(installed: None, kube: KubeClient, sim: Sim, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_dry_run_writes_nothing(kube: KubeClient, sim: Sim, namespace: str) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
@@ -104,7 +109,8 @@ def test_dry_run_writes_nothing(installed: None, kube: KubeClient, sim: Sim, nam
     assert status_of(kube, "costprofiles", namespace, "h100") == {}
 
 
-def test_watch_stops_cleanly_on_sigterm(installed: None, kube: KubeClient, sim: Sim, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_watch_stops_cleanly_on_sigterm(kube: KubeClient, sim: Sim, namespace: str) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
@@ -129,8 +135,9 @@ def test_watch_stops_cleanly_on_sigterm(installed: None, kube: KubeClient, sim: 
     assert st["checkpoint"]["time"] >= st["accountingSince"]
 
 
+@pytest.mark.usefixtures("installed")
 def test_invalid_object_is_reported_and_others_still_accounted(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str
+    kube: KubeClient, sim: Sim, namespace: str
 ) -> None:
     new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "h100", worked_profile())

@@ -169,7 +169,7 @@ def profile_spec(price: int = 280_000, gpus: int = 8) -> dict[str, Any]:
 
 
 @pytest.fixture
-def world(installed: None, kube: KubeClient, namespace: str) -> str:
+def world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: ARG001, V107 -- for its side effect
     create_with_status(kube, "costprofiles", namespace, "h100-node-01", profile_spec(), PROFILE_STATUS)
     create_with_status(
         kube,
@@ -328,7 +328,8 @@ def test_history_and_sort(world: str) -> None:
     assert "--sort-by 'colour': unknown field; allowed: reportNamespace, report, period, namespace, model" in bad.stderr
 
 
-def test_empty_namespace_prints_kubectl_note(installed: None, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_empty_namespace_prints_kubectl_note(namespace: str) -> None:
     result = run_cli("report", "-n", namespace)
     assert (result.returncode, result.stdout) == (0, "")
     assert result.stderr == f"No resources found in {namespace} namespace.\n"
@@ -349,7 +350,7 @@ entries:
 
 
 @pytest.fixture
-def small_world(installed: None, kube: KubeClient, namespace: str) -> str:
+def small_world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: ARG001, V107 -- for its side effect
     create_with_status(kube, "costprofiles", namespace, "a100", profile_spec(20_000, 1), {"hourlyCostUSD": D("2.10")})
     status = {"period": "2026-04-20", "inputTokens": 600_000, "outputTokens": 200_000, "estimatedCostUSD": D("1.40")}
     create_with_status(kube, "usagereports", namespace, "small", {"costProfileRef": "a100"}, status)

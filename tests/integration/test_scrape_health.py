@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
-from .conftest import Sim
+from .conftest import NewIp, Sim
 from .world import create, new_world, reconcile, status_of
 
 
+@pytest.mark.usefixtures("installed")
 def test_every_failed_endpoint_counted_once_and_trickling_server_cut_off(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp
+) -> None:
     w = new_world(kube, sim, namespace)
     w.pool_profile()
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 
 from .conftest import run_cli
 
 
-def test_uninstall_refuses_then_deletes(installed: None, kube: KubeClient, namespace: str) -> None:
+@pytest.mark.usefixtures("installed")
+def test_uninstall_refuses_then_deletes(kube: KubeClient, namespace: str) -> None:
     cp = {
         "apiVersion": "finops.infercost.ai/v1alpha1",
         "kind": "CostProfile",

@@ -119,7 +119,7 @@ def new_world(kube: KubeClient, sim: Sim, namespace: str) -> World:
 
 
 def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
-    """One pass through the real CLI; afterwards every report of the namespace must keep the §7 invariants."""
+    """One pass through the real CLI; afterwards every report of the namespace keeps docs/accounting.md's invariants."""
     out = run_cli("reconcile", "-n", namespace, "--now", now, *extra)
     assert out.returncode == 0, out.stderr + out.stdout
     check_namespace(namespace)
@@ -127,7 +127,7 @@ def reconcile(namespace: str, now: str, *extra: str) -> dict[str, Any]:
 
 
 def reconcile_together(namespace: str, now: str | None, writers: int, *extra: str) -> list[str]:
-    """``writers`` reconcilers at the same instant (None: the wall clock); the §7 invariants afterwards.
+    """``writers`` reconcilers at the same instant (None: the wall clock); the invariants afterwards.
 
     Returns each writer's stdout.
     """
@@ -154,7 +154,7 @@ def reconcile_together(namespace: str, now: str | None, writers: int, *extra: st
 
 
 def check_namespace(namespace: str) -> None:
-    """The §7 invariants on every report of the namespace that the pass accounted.
+    """docs/accounting.md's invariants on every report of the namespace that the pass accounted.
 
     A report left Ready=False was refused: its status is still what the user wrote (e.g. a negative cost);
     a repaired history was accounted, so it is checked.
@@ -177,7 +177,7 @@ def _d(value: Any) -> Decimal:
 
 
 def check_invariants(status: dict[str, Any]) -> None:
-    """§7: Σ byModel + idle = total = Σ byNamespace + idle; tokens likewise; nothing negative; $/1M consistent."""
+    """Σ byModel + idle = total = Σ byNamespace + idle; tokens likewise; nothing negative; $/1M consistent."""
     for period in [status, *status.get("history", [])]:
         if "estimatedCostUSD" not in period:
             continue

@@ -103,7 +103,7 @@ def test_each_alert_fires_at_its_threshold_and_not_below(tmp_path: Path) -> None
     warn = expected(obj, "warning", 80, "80.0")
     crit100, crit150 = expected(obj, "critical", 100, "100.0"), expected(obj, "critical", 100, "150.0")
     top = expected(obj, "critical", 150, "150.0")
-    alerts = [
+    alerts: list[dict[str, Any]] = [
         {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
         {"eval_time": "1m", "alertname": "InferCostBudgetWarning", "exp_alerts": [warn]},
         {"eval_time": "2m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},
@@ -117,7 +117,7 @@ def test_each_alert_fires_at_its_threshold_and_not_below(tmp_path: Path) -> None
 def test_zero_limit_fires_on_any_spend_only(tmp_path: Path) -> None:
     obj = budget_obj(0)
     series = [(ksmseries.series(obj, "spend_usd"), "0 0.01"), (ksmseries.series(obj, "limit_usd"), "0x1")]
-    alerts = [
+    alerts: list[dict[str, Any]] = [
         # 0 / 0 is NaN: nothing spent against a $0 budget is not an alert.
         {"eval_time": "0m", "alertname": "InferCostBudgetWarning", "exp_alerts": []},
         {"eval_time": "0m", "alertname": "InferCostBudgetCritical", "exp_alerts": []},

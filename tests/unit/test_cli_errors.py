@@ -85,6 +85,7 @@ def test_api_down_is_exit_4(tmp_path: Path) -> None:
     assert "Traceback" in debug.stderr
 
 
+@pytest.mark.usefixtures("capsys")
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -94,7 +95,7 @@ def test_api_down_is_exit_4(tmp_path: Path) -> None:
         (["version", "-o", "xml"], 2),
     ],
 )
-def test_usage_exit_codes(args: list[str], code: int, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_exit_codes(args: list[str], code: int) -> None:
     assert main(args) == code
 
 

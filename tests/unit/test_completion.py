@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_bash_script_protocol() -> None:
 
 
 def test_period_labels_newest_first_with_their_months() -> None:
-    reports = [
+    reports: list[dict[str, Any]] = [
         {
             "status": {
                 "period": "2026-05-02",

@@ -18,7 +18,8 @@ CRDS = Path(__file__).resolve().parents[2] / "crds"
 
 def _schema(kind_file: str) -> dict[str, Any]:
     doc = yaml.safe_load((CRDS / kind_file).read_text())
-    return doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    schema: dict[str, Any] = doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    return schema
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:

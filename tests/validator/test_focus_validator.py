@@ -1,6 +1,6 @@
 """The official FinOps focus-validator (2.2.1, rule model 1.2.0.1) on our exports.
 
-``scripts/focus-validator`` builds ``.venv-focus`` (CPython 3.12.1, pinned packages; focus.md §5) on
+``scripts/focus-validator`` builds ``.venv-focus`` (CPython 3.12.1, pinned packages; docs/export-focus.md#validation) on
 first use and runs the validator from site-packages. Its exit status is 0 even when rules fail, so the
 JUnit report is read: a testcase failed when it holds a <failure> or an <error>. If the venv cannot be
 built these tests FAIL: a validator tier that silently did not run would prove nothing. A negative
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.validator
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "focus-validator"
-ALLOWED = {"InvoiceId-C-005-C"}  # fails whenever InvoiceId is all null (focus.md §5)
+ALLOWED = {"InvoiceId-C-005-C"}  # fails whenever InvoiceId is all null (docs/export-focus.md#validation)
 
 
 def validate(data: Path, tmp_path: Path) -> tuple[int, set[str], str]:
@@ -96,8 +96,8 @@ def test_negative_control_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "expected"),
     [
-        # focus.md §5 recorded outcomes: older profiles checked with the 1.2 model fail only on the columns
-        # they do not have (InvoiceId; and ServiceSubcategory, SkuMeter, SkuPriceDetails for 1.0).
+        # Recorded outcomes (docs/export-focus.md#validation): older profiles checked with the 1.2 model fail
+        # only on the columns they do not have (InvoiceId; and ServiceSubcategory, SkuMeter, SkuPriceDetails for 1.0).
         ("1.1", {"CostAndUsage-D-033-O", "InvoiceId-C-000-O", "InvoiceId-C-001-M", "InvoiceId-C-002-M",
                  "InvoiceId-C-003-C", "InvoiceId-C-004-C", "InvoiceId-C-005-C"}),
         ("1.0", None),

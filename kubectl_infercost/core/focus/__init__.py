@@ -1,4 +1,4 @@
-"""FOCUS export, the pure part (focus.md): rows of UsageReports in a FOCUS or the legacy layout.
+"""FOCUS export, the pure part (docs/export-focus.md): rows of UsageReports in a FOCUS or the legacy layout.
 
 PURE (no I/O, no clock). Public entry point::
 

@@ -1,4 +1,4 @@
-"""What one period of a UsageReport charges, before formatting (focus.md §3.3, §3.4).
+"""What one period of a UsageReport charges, before formatting (docs/export-focus.md#row-shape).
 
 PURE. A :data:`Charge` is a plain tuple (the row builder unpacks a million of them):
 ``(kind, namespace, model, input_tokens, output_tokens, cost, hours, idle_share)`` with

@@ -1,23 +1,21 @@
 """FOCUS column layouts: the four version profiles and the legacy ``infercost-v1`` layout.
 
-PURE. The contract is ``shared/reference/focus.md`` §3.2 (the 60 columns of ``focus-1.3``), §4.1 (the
-drop-only profiles 1.2, 1.1, 1.0; 1.4 drops the columns it removed) and §4.2 (the 44 legacy columns of
-the seeds). A row is a tuple of
-already-formatted values (``str`` or ``None`` for null) in the layout's column order; the column
-*kind* tells a writer how to type a value (JSON number or string, Parquet type).
+PURE. docs/export-focus.md#layouts describes them: the 60 columns of ``focus-1.3``, the drop-only
+profiles 1.2, 1.1, 1.0 (1.4 drops the columns it removed) and the 44 columns of the old exporter's
+``infercost-v1``. A row is a tuple of already-formatted values (``str`` or ``None`` for null) in the
+layout's column order; the column *kind* tells a writer how to type a value (JSON number or string, Parquet type).
 """
 
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 Row = tuple[str | None, ...]
 
 
 class Kind(enum.Enum):
-    """How a column's text is typed by the JSON and Parquet writers (focus.md §6)."""
+    """How a column's text is typed by the JSON and Parquet writers (docs/export-focus.md#formats)."""
 
     COST = "cost"  # fixed-point, 12 dp; Parquet decimal128(38,12)
     PRICE = "price"  # fixed-point, 6 dp; Parquet decimal128(38,6)
@@ -78,7 +76,7 @@ C, P, Q, PCT, N, T, S, J = (
     Kind.JSON,
 )
 
-#: The default layout, focus.md §3.2, in order. Columns 1-31 are common to every profile.
+#: The default layout, docs/export-focus.md#values-in-detail, in order. Columns 1-31 are common to every profile.
 FOCUS_13_COLUMNS: tuple[Column, ...] = tuple(
     Column(name, kind)
     for name, kind in (
@@ -145,7 +143,7 @@ FOCUS_13_COLUMNS: tuple[Column, ...] = tuple(
     )
 )
 
-#: Columns each older profile drops (cumulatively), focus.md §4.1.
+#: Columns each older profile drops (cumulatively), docs/export-focus.md#focus-profiles---focus-version.
 _DROPS: dict[str, tuple[str, ...]] = {
     # 1.4 (ratified June 2026) removes ProviderName and PublisherName and makes InvoiceId conditional:
     # there are no invoices on-prem, so the column is left out rather than written all null.
@@ -167,7 +165,6 @@ FOCUS_VERSIONS: tuple[str, ...] = ("1.0", "1.1", "1.2", "1.3", "1.4")
 DEFAULT_FOCUS_VERSION = "1.3"
 LEGACY = "infercost-v1"
 
-FOCUS_NAMES = tuple(c.name for c in FOCUS_13_COLUMNS)
 
 
 def _profile(version: str) -> Layout:
@@ -176,7 +173,8 @@ def _profile(version: str) -> Layout:
     return Layout(f"focus-{version}", version, tuple(FOCUS_13_COLUMNS[i] for i in keep), keep)
 
 
-# The legacy layout of the seeds (focus.md §4.2): names and order exactly as the old tool wrote them.
+# The legacy layout (docs/export-focus.md#legacy-infercost-v1---columns-infercost-v1):
+# names and order exactly as the old tool wrote them.
 NUM = Kind.NUMBER
 LEGACY_COLUMNS: tuple[Column, ...] = tuple(
     Column(name, kind)
@@ -230,9 +228,6 @@ LEGACY_COLUMNS: tuple[Column, ...] = tuple(
 
 LAYOUTS: dict[str, Layout] = {f"focus-{v}": _profile(v) for v in reversed(FOCUS_VERSIONS)}
 LAYOUTS[LEGACY] = Layout(LEGACY, None, LEGACY_COLUMNS, None)
-
-#: focus.md §2: custom columns must start with ``x_``; ours also follow the SHOULD (PascalCase, ≤ 50).
-CUSTOM_COLUMN_RE = re.compile(r"^x_[A-Z][A-Za-z0-9]{0,47}$")
 
 
 def layout_for(focus_version: str = DEFAULT_FOCUS_VERSION, columns: str | None = None) -> Layout:

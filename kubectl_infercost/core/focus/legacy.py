@@ -1,4 +1,6 @@
-"""The legacy ``infercost-v1`` layout (focus.md §4.2): the 44 columns the old exporter wrote.
+"""The legacy ``infercost-v1`` layout: the 44 columns the old exporter wrote.
+
+docs/export-focus.md#legacy-infercost-v1---columns-infercost-v1 describes it.
 
 PURE. NOT FOCUS-conformant (``x-`` prefix, pre-1.0 column names, ``1M Tokens``, provider names that
 differ, ...); kept so existing imports of the old files keep working. One row per (report, period,
@@ -166,7 +168,7 @@ def legacy_rows(
 def build_legacy_rows(
     sources: Sequence[Source], catalog: PriceCatalog | None, options: ExportOptions, on_skip: OnSkip | None = None
 ) -> Iterator[Row]:
-    """The 44-column ``infercost-v1`` rows (focus.md §4.2); not FOCUS-conformant."""
+    """The 44-column ``infercost-v1`` rows; not FOCUS-conformant."""
     for report, profile in sources:
         if on_skip is None:
             yield from _legacy_report(report, profile, catalog, options)

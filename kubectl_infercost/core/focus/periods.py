@@ -1,4 +1,4 @@
-"""Which periods of a UsageReport are exported, and their slices at UTC month starts (focus.md §3.3).
+"""Which periods of a UsageReport are exported, and their slices at UTC month starts (docs/export-focus.md).
 
 PURE.
 """

@@ -1,4 +1,4 @@
-"""Exact fixed-point helpers and the cloud-equivalent pricer of the FOCUS rows (focus.md §3.3).
+"""Exact fixed-point helpers and the cloud-equivalent pricer of the FOCUS rows (docs/export-focus.md#arithmetic-exact).
 
 PURE. Amounts are integers in fixed units: micro (10⁻⁶) for prices and quantities, pico (10⁻¹²) for
 costs. Rounding is half-even and happens once, on the unit price; products are exact.
@@ -13,8 +13,8 @@ from decimal import Decimal
 from ..cloud import PriceCatalog, PriceEntry
 from .errors import OptionError
 
-MICRO = 10**6
-PICO = 10**12
+MICROS_PER_UNIT = 10**6  # integer micro-units (10⁻⁶) in one unit
+PICOS_PER_UNIT = 10**12  # integer pico-units (10⁻¹²) in one unit
 
 # ---------------------------------------------------------------------------------------------------
 # fixed-point integers
@@ -41,22 +41,22 @@ def fixed(value: int, scale: int) -> str:
 
 def fx12(value: int) -> str:
     """Pico-units as fixed-point text with 12 decimals (``fixed(value, 12)``)."""
-    if value >= PICO or value <= -PICO:
+    if value >= PICOS_PER_UNIT or value <= -PICOS_PER_UNIT:
         text = str(value)
         return f"{text[:-12]}.{text[-12:]}"
     if value >= 0:
-        return "0." + str(value + PICO)[1:]
-    return "-0." + str(PICO - value)[1:]
+        return "0." + str(value + PICOS_PER_UNIT)[1:]
+    return "-0." + str(PICOS_PER_UNIT - value)[1:]
 
 
 def fx6(value: int) -> str:
     """Micro-units as fixed-point text with 6 decimals (``fixed(value, 6)``)."""
-    if value >= MICRO or value <= -MICRO:
+    if value >= MICROS_PER_UNIT or value <= -MICROS_PER_UNIT:
         text = str(value)
         return f"{text[:-6]}.{text[-6:]}"
     if value >= 0:
-        return "0." + str(value + MICRO)[1:]
-    return "-0." + str(MICRO - value)[1:]
+        return "0." + str(value + MICROS_PER_UNIT)[1:]
+    return "-0." + str(MICROS_PER_UNIT - value)[1:]
 
 
 def fx2(value: int) -> str:
@@ -78,7 +78,7 @@ def scaled(value: Decimal, scale: int) -> int:
 def unit_price(cost: Decimal, quantity_micro: int) -> int:
     """cost ÷ quantity in micro-dollars, half-even, from the exact cost (no double rounding)."""
     num, den = cost.as_integer_ratio()
-    return div_half_even(num * PICO, den * quantity_micro)
+    return div_half_even(num * PICOS_PER_UNIT, den * quantity_micro)
 
 
 def date_time(moment: datetime) -> str:

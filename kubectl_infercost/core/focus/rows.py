@@ -1,4 +1,4 @@
-"""FOCUS rows: the exact arithmetic of focus.md §3.3, idle rows (§3.4) and month slices; legacy rows: .legacy.
+"""FOCUS rows: the exact arithmetic, idle rows and month slices of docs/export-focus.md; legacy rows: .legacy.
 
 PURE. The hot path works on integers in fixed units (micro = 10⁻⁶, pico = 10⁻¹²), which is both exact
 and fast:
@@ -31,8 +31,8 @@ from .columns import Row
 from .options import ExportOptions, OnSkip, Source, whole_or_skipped
 from .periods import PeriodSelection, report_periods, selected, slices_of
 from .pricing import (
-    MICRO,
-    PICO,
+    MICROS_PER_UNIT,
+    PICOS_PER_UNIT,
     CloudPricer,
     date_time,
     div_half_even,
@@ -183,7 +183,7 @@ def build_focus_rows(
     return rows if project is None else map(project, rows)
 
 
-def _report_rows(
+def _report_rows(  # noqa: C901 -- the export's per-row hot loop, inlined for speed (BENCHMARKS.md, FOCUS export)
     report: UsageReport,
     ctx: _Report,
     options: ExportOptions,
@@ -272,9 +272,9 @@ def _report_rows(
                     continue
                 # BilledCost: the attributed cost itself, in pico-dollars (exact: costs have at most 12 dp)
                 num, den = cost.as_integer_ratio()
-                billed_pico, rest = divmod(num * PICO, den)
+                billed_pico, rest = divmod(num * PICOS_PER_UNIT, den)
                 if rest:
-                    billed_pico = div_half_even(num * PICO, den)
+                    billed_pico = div_half_even(num * PICOS_PER_UNIT, den)
                 # ListUnitPrice = cost / (tokens / 10^6) in micro-dollars, half-even (unit_price, inlined);
                 # ListCost = ListUnitPrice x PricingQuantity exactly
                 price, rest = divmod(billed_pico, tokens)
@@ -283,25 +283,25 @@ def _report_rows(
                     price += 1
                 list_pico = price * tokens
                 # fixed-point text by slicing digits (fx12 / fx6 inlined for the common magnitudes)
-                if billed_pico >= PICO:
+                if billed_pico >= PICOS_PER_UNIT:
                     text = str(billed_pico)
                     billed = f"{text[:-12]}.{text[-12:]}"
                 else:
                     billed = fx12(billed_pico)
                 if list_pico == billed_pico:
                     listed = billed
-                elif list_pico >= PICO:
+                elif list_pico >= PICOS_PER_UNIT:
                     text = str(list_pico)
                     listed = f"{text[:-12]}.{text[-12:]}"
                 else:
                     listed = fx12(list_pico)
-                if price >= MICRO:
+                if price >= MICROS_PER_UNIT:
                     text = str(price)
                     ps = f"{text[:-6]}.{text[-6:]}"
                 else:
                     ps = fx6(price)
                 digits = str(tokens)
-                qs = f"{digits[:-6]}.{digits[-6:]}" if tokens >= MICRO else fx6(tokens)
+                qs = f"{digits[:-6]}.{digits[-6:]}" if tokens >= MICROS_PER_UNIT else fx6(tokens)
                 if first_cloud is None:
                     c_prov = c_model = c_cost = c_sav = c_pct = None
                 else:
@@ -318,12 +318,12 @@ def _report_rows(
                                 value, c_prov, c_model = other, other_prov, other_model
                     cost_pico = value * multiplier if multiplier is not None else div_half_even(value, divisor)
                     saving = cost_pico - billed_pico
-                    if cost_pico >= PICO:
+                    if cost_pico >= PICOS_PER_UNIT:
                         text = str(cost_pico)
                         c_cost = f"{text[:-12]}.{text[-12:]}"
                     else:
-                        c_cost = "0." + str(cost_pico + PICO)[1:]
-                    if saving >= PICO or saving <= -PICO:
+                        c_cost = "0." + str(cost_pico + PICOS_PER_UNIT)[1:]
+                    if saving >= PICOS_PER_UNIT or saving <= -PICOS_PER_UNIT:
                         text = str(saving)
                         c_sav = f"{text[:-12]}.{text[-12:]}"
                     else:

@@ -1,4 +1,4 @@
-"""Safe text for FOCUS rows: identifiers, spreadsheet-safe text, the comma guard, model slugs (focus.md §3.1).
+"""Safe text for FOCUS rows: identifiers, spreadsheet-safe text, the comma guard, model slugs (docs/export-focus.md).
 
 PURE.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from ...errors import InvalidDataError
 
-#: ``--billing-account-id`` and ``--region`` (focus.md §3.1): no comma, quote or space can reach cols 1-29.
+#: ``--billing-account-id`` and ``--region`` (docs/export-focus.md): no comma, quote or space can reach cols 1-29.
 IDENTIFIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,127}$")
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9._:/@-]+")
 
@@ -37,7 +37,7 @@ def single_line(value: str) -> str:
 
 
 def clean_text(value: str) -> str:
-    """A free-text value made safe for spreadsheets and line-based tools (focus.md §3.1).
+    """A free-text value made safe for spreadsheets and line-based tools (docs/export-focus.md).
 
     A value starting with ``=`` ``+`` ``-`` ``@`` tab or CR gets a leading ``'`` (no formula
     injection when the CSV is opened in a spreadsheet); then control characters become spaces.

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from kubectl_infercost.core.accounting import PodObservation, TokenCounter
+from kubectl_infercost.core.accounting import advance
 from kubectl_infercost.core.backfill import (
     GpuHistory,
     OwnerSample,
@@ -22,8 +22,8 @@ from kubectl_infercost.core.backfill import (
 )
 from kubectl_infercost.core.cost import GpuEnergy
 from kubectl_infercost.core.counters import CounterSample
+from kubectl_infercost.core.deltas import PodObservation, TokenCounter
 from kubectl_infercost.core.periods import Period, period_of
-from kubectl_infercost.core.usage import advance
 from kubectl_infercost.models import CostProfileSpec, HistoryEntry, UsageReportSpec, UsageReportStatus
 
 NY = "America/New_York"

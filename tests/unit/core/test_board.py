@@ -12,7 +12,7 @@ from kubectl_infercost.core.board import build_board, choose_reports, latest_acc
 from kubectl_infercost.core.board_budgets import budget_lines, month_end
 from kubectl_infercost.core.board_range import dates_range, month_of, period_range
 from kubectl_infercost.errors import UsageError
-from kubectl_infercost.models import TokenBudget, UsageReport
+from kubectl_infercost.models import HistoryEntry, TokenBudget, UsageReport
 from tests.boardworld import CATALOG, period, report
 
 D = Decimal
@@ -98,7 +98,8 @@ def test_no_previous_range_means_no_change_at_all() -> None:
 def test_previous_range_that_cost_nothing_has_no_percentage() -> None:
     free = period("2026-04-17", "0", "0", ("0", 0, 0, 0), ("0", 0, 0, 0))
     r = report()
-    r.status.history.append(UsageReport.model_validate({**r.model_dump(by_alias=True), "status": free}).status)
+    status = UsageReport.model_validate({**r.model_dump(by_alias=True), "status": free}).status
+    r.status.history.append(HistoryEntry.model_validate(status.model_dump(include=set(HistoryEntry.model_fields))))
     b = board(period_range("2026-04-18"), [r])
     assert b.change is not None and (b.change.previous, b.change.delta, b.change.percent) == (0, 100, None)
     assert b.namespaces[0].change is not None and b.namespaces[0].change.percent is None
@@ -108,7 +109,7 @@ def test_empty_board_divides_by_nothing() -> None:
     b = build_board([], [], None, period_range("2026-04"))
     assert not b.has_data and b.totals.spend == 0 and b.per_million == 0 and b.totals.idle_percent == 0
     assert (b.change, b.cloud, b.projected_spend, b.fleet_tokens_per_gpu_hour) == (None, None, None, None)
-    assert b.namespaces == b.models == b.trend == b.cloud_prices == b.efficiency == []
+    assert [b.namespaces, b.models, b.trend, b.cloud_prices, b.efficiency] == [[], [], [], [], []]
     never = UsageReport.model_validate({"metadata": {"name": "new"}, "spec": {"costProfileRef": "x"}})
     assert not build_board([never], [], CATALOG, period_range("2026-04")).has_data
     assert latest_accounted([never]) is None
@@ -145,8 +146,8 @@ def test_budget_month_end_projection() -> None:
             budget(None, "", "", 300),
         ]
     )
-    assert (utc.projected, utc.projected_utilization, utc.thresholds) == (465, 93, (80, 100))
-    assert (berlin.projected, berlin.projected_utilization) == (200, 50)
+    assert (utc.projected, utc.projected_utilization, utc.thresholds) == (Decimal(465), Decimal(93), (80, 100))
+    assert (berlin.projected, berlin.projected_utilization) == (Decimal(200), Decimal(50))
     assert (fresh.spend, fresh.projected, fresh.state) == (None, None, "Unknown")
     assert month_end(datetime(2026, 1, 31, 23, tzinfo=UTC)) == datetime(2026, 2, 28, 23, tzinfo=UTC)
 

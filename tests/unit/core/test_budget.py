@@ -1,4 +1,4 @@
-"""TokenBudget month-to-date spend, state and next threshold, worked by hand (§9)."""
+"""TokenBudget month-to-date spend, state and next threshold, worked by hand (docs/budgets.md)."""
 
 from __future__ import annotations
 

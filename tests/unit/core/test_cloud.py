@@ -274,9 +274,9 @@ class StubClient:
     """Answers GET of the pricing ConfigMap with a body or an error, and records the paths asked for."""
 
     def __init__(self, answer: Any) -> None:
-        self.answer, self.paths = answer, []
+        self.answer, self.paths = answer, list[str]()
 
-    def get(self, path: str, *, what: str | None = None) -> Any:
+    def get(self, path: str, *, what: str | None = None) -> Any:  # noqa: ARG002, V107 -- KubeClient.get's signature
         self.paths.append(path)
         if isinstance(self.answer, Exception):
             raise self.answer

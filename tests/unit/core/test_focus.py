@@ -1,4 +1,4 @@
-"""FOCUS rows, hand-worked (focus.md §3): arithmetic, idle rows, slugs, period selection, hostile values."""
+"""FOCUS rows, hand-worked (docs/export-focus.md): arithmetic, idle rows, slugs, period selection, hostile values."""
 
 from __future__ import annotations
 
@@ -347,7 +347,7 @@ def test_weekly_period_crossing_a_month_is_split_pro_rata_by_hours() -> None:
 
 
 def test_rows_of_a_period_add_up_to_its_total_exactly() -> None:
-    models = [
+    models: list[dict[str, Any]] = [
         {"model": f"m{i}", "namespace": "team-a", "inputTokens": 333333 + i, "outputTokens": 7,
          "estimatedCostUSD": str(D("1.234567") * (i + 1))}
         for i in range(7)
@@ -424,7 +424,7 @@ def test_charge_starts_when_accounting_began() -> None:
 
 
 def test_monthly_report_with_only_a_current_period_is_exported() -> None:
-    """The seeds' ``--period 2026-04`` on the old tool's single current period gives rows."""
+    """The old tool's ``--period 2026-04`` on the old tool's single current period gives rows."""
     (token, idle) = rows([report(APRIL)], selection=PeriodSelection("2026-04"))
     assert token["BilledCost"] == "7.055342000000" and idle["BilledCost"] == "5.000000000000"
 

@@ -263,7 +263,7 @@ def test_budget_state_and_rows() -> None:
 
 
 def test_sort_rows() -> None:
-    rows = [{"k": 2, "n": "b"}, {"k": None, "n": "c"}, {"k": 1, "n": "a"}, {"k": 2, "n": "d"}]
+    rows: list[dict[str, Any]] = [{"k": 2, "n": "b"}, {"k": None, "n": "c"}, {"k": 1, "n": "a"}, {"k": 2, "n": "d"}]
     assert [r["n"] for r in sort_rows(rows, SortSpec("k"))] == ["a", "b", "d", "c"]
     assert [r["n"] for r in sort_rows(rows, SortSpec("k", descending=True))] == ["b", "d", "a", "c"]
     assert [r["n"] for r in sort_rows(iter(rows), SortSpec("n", descending=True))] == ["d", "c", "b", "a"]

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 
 from kubectl_infercost.core.profile import Claim, assign_nodes, shared_nodes_condition
 from kubectl_infercost.core.validity import repair_history, report_problem
-from kubectl_infercost.models import PeriodFigures, UsageReportSpec, UsageReportStatus
+from kubectl_infercost.models import HistoryEntry, UsageReportSpec, UsageReportStatus
 from kubectl_infercost.reconcile.alerts import warnings_begun
 
 NOW = datetime(2026, 4, 20, 10, 0, tzinfo=UTC)
@@ -46,9 +46,9 @@ def test_negative_cost_in_status_or_history_names_the_field() -> None:
     assert report_problem(SPEC, status(estimatedCostUSD="0"), NOW, False) is None
 
 
-def day(label: str, end_hour: int, cost: str) -> PeriodFigures:
+def day(label: str, end_hour: int, cost: str) -> HistoryEntry:
     start = datetime.fromisoformat(label).replace(tzinfo=UTC)
-    return PeriodFigures(
+    return HistoryEntry(
         period=label, period_start=start, period_end=start + timedelta(hours=end_hour), estimated_cost_usd=D(cost)
     )
 

@@ -33,7 +33,7 @@ class FakePrometheus:
     samples: dict[str, list[tuple[dict[str, str], list[tuple[int, str]]]]]
     queries: list[str] = field(default_factory=list)
 
-    def request(self, method: str, url: str, *, body: str, **_: Any) -> Answer:
+    def request(self, _method: str, _url: str, *, body: str, **_: Any) -> Answer:  # the client transport's shape
         form = {k: v[0] for k, v in parse_qs(body).items()}
         self.queries.append(form["query"])
         m = re.fullmatch(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})?\[(\d+)s\]", form["query"])

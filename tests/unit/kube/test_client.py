@@ -17,7 +17,6 @@ from kubectl_infercost.errors import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from kubectl_infercost.kube import client as client_module
 from kubectl_infercost.kube.client import KubeClient, RetryPolicy, dumps, loads, request_target
 from kubectl_infercost.kube.config import ClusterConfig, Credentials
 
@@ -71,7 +70,7 @@ def make(script: Script, creds: Credentials | None = None, **config: Any) -> Kub
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(client_module.time, "sleep", slept.append)
+    monkeypatch.setattr("kubectl_infercost.kube.client.time.sleep", slept.append)
     return slept
 
 
@@ -114,7 +113,9 @@ def test_a_post_is_not_retried_after_a_5xx_but_after_a_429() -> None:
 def test_unreachable_is_retried_then_names_the_server() -> None:
     import urllib3
 
-    refused = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
+    refused = urllib3.exceptions.NewConnectionError(
+        urllib3.connection.HTTPConnection("127.0.0.1"), "Failed to establish a new connection: [Errno 111] refused"
+    )
     script = Script(refused, refused, refused)
     with pytest.raises(ApiUnreachableError, match="cannot reach the Kubernetes API at https://k:6443"):
         make(script).get("/api/v1/nodes")

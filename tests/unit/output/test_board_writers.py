@@ -79,7 +79,7 @@ def test_empty_html_says_there_is_no_data_yet() -> None:
     b = build_board([], [], None, period_range("2026-04"))
     page = read_page(html_of(b))
     assert "There is no accounted data in this range yet" in " ".join(page.loose)
-    assert (page.value("spend"), page.value("idle")) == (0, 0)
+    assert (page.value("spend"), page.value("idle")) == (Decimal(0), Decimal(0))
     assert page.numbers_outside_figures(NAMES) == []
 
 

@@ -1,4 +1,4 @@
-"""The seeds' shell pipelines, run as written on generated CSV with hostile model names.
+"""The documented shell pipelines (docs/export-focus.md), run as written on generated CSV with hostile model names.
 
     kubectl infercost export focus | awk -F, 'NR==1 || $1+0 > 1.0'
     kubectl infercost export focus --period 2026-04 | \\
@@ -34,7 +34,7 @@ def export_csv(**options: object) -> str:
 
 def awk(program: str, text: str) -> str:
     if shutil.which("awk") is None:
-        pytest.fail("awk is not installed: the seeds' pipelines cannot be checked")
+        pytest.fail("awk is not installed: the pipelines cannot be checked")
     result = subprocess.run(["awk", "-F,", program], input=text, capture_output=True, text=True, check=True)
     return result.stdout
 

@@ -30,7 +30,7 @@ from tests.focuscheck import check_csv, check_json, check_parquet, sample_rows
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "focus"
 VERSIONS = ["1.0", "1.1", "1.2", "1.3"]
 
-# The seeds' 44 legacy column names, in order (shared/seeds/infercost-focus-export-reference.txt).
+# The old exporter's 44 column names, in order (docs/export-focus.md#legacy-infercost-v1---columns-infercost-v1).
 SEED_COLUMNS = [
     "BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ChargePeriodStart", "ChargePeriodEnd",
     "BillingPeriodStart", "BillingPeriodEnd", "Currency", "ServiceName", "ServiceCategory", "ProviderName",

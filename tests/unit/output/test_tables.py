@@ -50,7 +50,7 @@ D = Decimal
         ("DCGMHealthy", "text", "DCGMHealthy"),
     ],
 )  # fmt: skip
-def test_format_value(value: Any, kind: t.Kind, text: str) -> None:
+def test_format_value(value: Any, kind: t.ValueFormat, text: str) -> None:
     assert t.format_value(value, kind) == text
 
 

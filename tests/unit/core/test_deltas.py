@@ -1,0 +1,165 @@
+"""Token deltas: a counter's identity is its series (pod UID + its own labels), figures worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from kubectl_infercost.core.accounting import advance
+from kubectl_infercost.core.cost import GpuEnergy
+from kubectl_infercost.core.counters import CounterSample
+from kubectl_infercost.core.deltas import PodObservation, TokenCounter, next_pod_checkpoints, token_deltas
+from kubectl_infercost.models import (
+    Checkpoint,
+    CostProfileSpec,
+    PodCheckpoint,
+    SeriesCheckpoint,
+    UsageReportSpec,
+    UsageReportStatus,
+)
+
+T0 = datetime(2026, 4, 20, 10, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+BEFORE = T0 - timedelta(days=1)
+SPEC = UsageReportSpec.model_validate({"costProfileRef": "p"})
+PROFILE = CostProfileSpec.model_validate(
+    {
+        "hardware": {"gpuModel": "L4", "gpuCount": 1, "purchasePriceUSD": 8760, "amortizationYears": 1},
+        "electricity": {"ratePerKWh": 0},
+    }
+)  # $1 per hour, no electricity: every interval below costs exactly $1.000000 per hour
+
+
+def obs(model: str, series: dict[str, TokenCounter] | None, uid: str = "u1") -> PodObservation:
+    return PodObservation(uid, "ns", "pod", model, BEFORE, 0, series)
+
+
+def run(steps: list[tuple[list[PodObservation], set[str] | None]]) -> UsageReportStatus:
+    status = UsageReportStatus()
+    gpus = [GpuEnergy("GPU-1", "n", None, None)]
+    for i, (pods, existing) in enumerate(steps):
+        status = advance(SPEC, status, PROFILE, T0 + i * HOUR, pods, gpus, None, existing).status
+    return status
+
+
+def tokens(st: UsageReportStatus) -> dict[str, tuple[int, int]]:
+    return {m.model: (m.input_tokens, m.output_tokens) for m in st.by_model}
+
+
+def test_relabelled_pod_keeps_its_counter_and_moves_only_future_deltas() -> None:
+    # llama.cpp, no labels: 1,000 (baseline) -> 2,500 as "old" -> relabelled "new" -> 4,000
+    # old gets 2,500 - 1,000 = 1,500; new gets 4,000 - 2,500 = 1,500; 3,000 in all (not 1,000 + 4,000)
+    st = run(
+        [
+            ([obs("old", {"": TokenCounter(None, 1_000, 100)})], None),
+            ([obs("old", {"": TokenCounter(None, 2_500, 250)})], None),
+            ([obs("new", {"": TokenCounter(None, 4_000, 400)})], None),
+        ]
+    )
+    assert tokens(st) == {"new": (1_500, 150), "old": (1_500, 150)}
+    assert (st.input_tokens, st.output_tokens) == (3_000, 300)
+    # two hours at $1/h, token mode, split 1,650 : 1,650 weighted tokens -> $1 each
+    assert [m.estimated_cost_usd for m in st.by_model] == [D("1.000000"), D("1.000000")]
+
+
+def test_series_left_out_of_one_scrape_keeps_its_checkpoint() -> None:
+    # two engine series of one model: a 1,000 and b 500; b missing at pass 2, back at pass 3 with 1,500
+    # a: 1,000 -> 2,000 -> 2,500 = +1,500; b: 500 -> (kept 500) -> 1,500 = +1,000 (not 1,500)
+    a, b = 'engine="0",model_name="m"', 'engine="1",model_name="m"'
+    st = run(
+        [
+            ([obs("m", {a: TokenCounter("m", 1_000, 0), b: TokenCounter("m", 500, 0)})], None),
+            ([obs("m", {a: TokenCounter("m", 2_000, 0)})], None),
+            ([obs("m", {a: TokenCounter("m", 2_500, 0), b: TokenCounter("m", 1_500, 0)})], None),
+        ]
+    )
+    assert tokens(st) == {"m": (2_500, 0)}
+    assert st.checkpoint is not None
+    assert [(s.labels, s.in_) for s in st.checkpoint.pods[0].series] == [(a, 2_500), (b, 1_500)]
+
+
+def test_pod_not_running_for_a_pass_keeps_its_entry() -> None:
+    # 1,000 at the baseline; next pass the pod is Unknown (not observed, UID still listed); then 4,000:
+    # all 3,000 served in between count
+    st = run(
+        [
+            ([obs("m", {"": TokenCounter(None, 1_000, 0)})], {"u1"}),
+            ([], {"u1"}),
+            ([obs("m", {"": TokenCounter(None, 4_000, 0)})], {"u1"}),
+        ]
+    )
+    assert tokens(st) == {"m": (3_000, 0)}
+
+
+def test_only_a_pod_whose_uid_is_gone_leaves_the_checkpoint() -> None:
+    cp = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(
+                uid=uid, namespace="ns", name=uid, series=[SeriesCheckpoint(model="m", labels="", in_=5, out=0)]
+            )
+            for uid in ("gone", "pending", "failed-scrape")
+        ],
+    )
+    pods = [PodObservation("failed-scrape", "ns", "failed-scrape", "m", BEFORE, 0, None)]
+    kept = next_pod_checkpoints(cp, pods, {"pending", "failed-scrape"})
+    assert [p.uid for p in kept] == ["failed-scrape", "pending"]
+    assert all(p.series[0].in_ == 5 for p in kept)
+
+
+def test_counter_reset_of_one_series_counts_its_current_value() -> None:
+    cp = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(
+                uid="u1",
+                namespace="ns",
+                name="pod",
+                series=[
+                    SeriesCheckpoint(model="m", labels="a", in_=900, out=90),
+                    SeriesCheckpoint(model="m", labels="b", in_=100, out=10),
+                ],
+            )
+        ],
+    )
+    # a restarted: 900 -> 250 is 250 new; b grew 100 -> 160 = 60; a brand-new series c counts whole (7)
+    pod = obs("m", {"a": TokenCounter("m", 250, 40), "b": TokenCounter("m", 160, 10), "c": TokenCounter("m", 7, 0)})
+    assert token_deltas(cp, [pod])[0].tokens == {"m": (250 + 60 + 7, 40)}
+
+
+def test_checkpoint_of_an_older_version_is_compared_by_model_once() -> None:
+    # entries without labels held per-model sums: 1,000 + 234 = 1,234 before; now 1,500 + 300 = 1,800
+    cp = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", in_=1_234, out=0)])
+        ],
+    )
+    pod = obs("m", {'engine="0"': TokenCounter("m", 1_500, 0), 'engine="1"': TokenCounter("m", 300, 0)})
+    assert token_deltas(cp, [pod])[0].tokens == {"m": (566, 0)}
+    rewritten = next_pod_checkpoints(cp, [pod])[0].series
+    assert [(s.labels, s.in_) for s in rewritten] == [('engine="0"', 1_500), ('engine="1"', 300)]
+
+
+def test_sampled_series_count_increases_after_the_checkpoint_including_a_reset_between_passes() -> None:
+    def at(seconds: int, value: int) -> CounterSample:
+        return CounterSample(int((T0 + timedelta(seconds=seconds)).timestamp() * 1000), D(value))
+
+    checkpoint = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(
+                uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", labels="", in_=1_000, out=50)]
+            )
+        ],
+    )
+    # input: a sample at the checkpoint instant (already counted), 1,300, reset to 200, 260
+    #   -> 300 + 200 + 60 = 560, where the last value alone (260 < 1,000) would give 260
+    # output: 80 -> 95 -> 20 (reset) -> (30 + 15 + 20) = 65
+    samples = {"": ([at(0, 1_000), at(15, 1_300), at(30, 200), at(45, 260)], [at(15, 80), at(30, 95), at(45, 20)])}
+    pod = PodObservation("u1", "ns", "pod", "m", BEFORE, 0, {"": TokenCounter(None, 260, 20)}, samples)
+    (delta,) = token_deltas(checkpoint, [pod])
+    assert delta.tokens == {"m": (560, 65)}
+    # the checkpoint keeps the last sample's values: the next pass counts from 260 / 20
+    (kept,) = next_pod_checkpoints(checkpoint, [pod])
+    assert [(s.in_, s.out) for s in kept.series] == [(260, 20)]
