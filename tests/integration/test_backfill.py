@@ -240,13 +240,15 @@ def world(installed: None, kube: KubeClient, namespace: str) -> str:  # noqa: AR
     return namespace
 
 
-def backfill(namespace: str, prom: HistoryPrometheus, *extra: str) -> Any:
+def backfill(
+    namespace: str, prom: HistoryPrometheus, *extra: str, since: str = "2026-10-01", env: dict[str, str] | None = None
+) -> Any:
     return run_cli(
         "backfill",
         "-n",
         namespace,
         "--since",
-        "2026-10-01",
+        since,
         "--step",
         "24h",
         "--prometheus-url",
@@ -254,6 +256,7 @@ def backfill(namespace: str, prom: HistoryPrometheus, *extra: str) -> Any:
         "--prometheus-selector",
         'cluster="prod"',
         *extra,
+        env=env,
     )
 
 
@@ -401,20 +404,8 @@ def test_the_reconciler_role_suffices(kube: KubeClient, world: str, prom: Histor
     assert applied.returncode == 0, applied.stderr
     name = f"backfill-{world}"
     bind(kube, "infercost-reconciler", user(name))
-    out = run_cli(
-        "backfill",
-        "-n",
-        world,
-        "--since",
-        "2026-11-01",
-        "--step",
-        "24h",
-        "--prometheus-url",
-        prom.url,
-        "--prometheus-selector",
-        'cluster="prod"',
-        "-q",
-        env={"KUBECONFIG": str(user_kubeconfig(tmp_path / "rec", name))},
+    out = backfill(
+        world, prom, "-q", since="2026-11-01", env={"KUBECONFIG": str(user_kubeconfig(tmp_path / "rec", name))}
     )
     assert out.returncode == 0, out.stderr
     assert [_figures(e) for e in status_of(kube, "usagereports", world, "monthly")["history"]] == [NOVEMBER]
