@@ -8,6 +8,7 @@ kube-prometheus' relabelling does (``namespace``, ``pod``).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -45,32 +46,38 @@ class HistoryPrometheus:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, openmetrics: str) -> None:
-        """History only: blocks from ``openmetrics``, no scrape targets."""
+    def start(self, openmetrics: str | Path, timeout: float = 120) -> None:
+        """History only: blocks from ``openmetrics`` (the text, or a file of it), no scrape targets.
+
+        Every query is logged (:meth:`logged_queries`).
+        """
         data = self.workdir / "tsdb"
         data.mkdir(parents=True, exist_ok=True)
-        source = self.workdir / "history.om"
-        source.write_text(openmetrics)
+        if isinstance(openmetrics, Path):
+            source = openmetrics
+        else:
+            source = self.workdir / "history.om"
+            source.write_text(openmetrics)
         made = subprocess.run(
             [_binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", str(source), str(data)],
             capture_output=True,
             text=True,
             check=False,
-            timeout=120,
+            timeout=timeout,
         )
         if made.returncode != 0:
             raise MonitoringError(f"promtool create-blocks-from openmetrics failed: {made.stderr[-2000:]}")
-        self._run({"global": {}, "scrape_configs": []})
+        self._run({"global": {"query_log_file": str(self.query_log)}, "scrape_configs": []})
 
     def start_live(self, inference: list[tuple[str, str, str]], exporters: list[tuple[str, str, str]]) -> None:
-        """Scrape every second the given (address, namespace, pod) targets.
+        """Scrape every second the given (address, namespace, pod) targets; every query is logged.
 
         Debian builds Prometheus without Kubernetes service discovery, so the targets are
         static; their labels are those kube-prometheus' relabelling would attach.
         """
         self._run(
             {
-                "global": {"scrape_interval": "1s", "scrape_timeout": "1s"},
+                "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "query_log_file": str(self.query_log)},
                 "scrape_configs": [_static_job("inference", inference), _static_job("dcgm-exporter", exporters)],
             }
         )
@@ -96,6 +103,22 @@ class HistoryPrometheus:
             wait_http(f"{self.url}/-/ready", proc=proc)
         except MonitoringError as exc:
             raise MonitoringError(f"prometheus: {exc}; log: {log_path.read_text()[-2000:]}") from exc
+
+    @property
+    def query_log(self) -> Path:
+        return self.workdir / "queries.log"
+
+    def logged_queries(self) -> list[str]:
+        """The PromQL of every query answered so far, oldest first."""
+        return [entry["params"]["query"] for entry in self.query_log_entries()]
+
+    def query_log_entries(self, offset: int = 0) -> list[dict[str, Any]]:
+        """Prometheus' query log from byte ``offset``: one entry per query (params, stats)."""
+        if not self.query_log.exists():
+            return []
+        with self.query_log.open("rb") as fh:
+            fh.seek(offset)
+            return [json.loads(line) for line in fh.read().splitlines() if line.strip()]
 
     def values(self, expr: str) -> list[Decimal]:
         body = httpx.get(f"{self.url}/api/v1/query", params={"query": expr}, timeout=10).json()

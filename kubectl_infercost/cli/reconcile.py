@@ -100,7 +100,8 @@ def reconcile(
                     replay=now_text is not None,
                     prometheus=prometheus,
                 )
-                summary = run_pass(client, pass_opts, progress=_progress if show_progress else None)
+                progress = _prometheus_progress if prometheus is not None else _progress
+                summary = run_pass(client, pass_opts, progress=progress if show_progress else None)
             except (ApiError, ConfigError) as exc:
                 if not watch:
                     raise
@@ -170,6 +171,10 @@ def _print_watch_line(summary: PassSummary, now: datetime, took: float, dry_run:
 
 def _progress(done: int, total: int) -> None:
     click.echo(f"\rscraping {done}/{total}", nl=False, err=True)
+
+
+def _prometheus_progress(done: int, total: int) -> None:
+    click.echo(f"\rquerying Prometheus: metric family {done}/{total}", nl=False, err=True)
 
 
 def _print_summary(summary: PassSummary, now: datetime, dry_run: bool) -> None:

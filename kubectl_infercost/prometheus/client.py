@@ -1,19 +1,21 @@
 """Instant queries against the Prometheus HTTP API (``/api/v1/query``), raw samples kept exact.
 
-Values and timestamps are decoded as Decimal straight from the JSON text, so a counter
-of 2**53 + 1 tokens or a timestamp's milliseconds never pass through a float.
+Values are decoded as Decimal straight from the JSON text (Prometheus sends them as strings),
+so a counter of 2**53 + 1 tokens never passes through a float. Timestamps are seconds with at
+most three decimals: a float holds such a number of seconds to well under a microsecond, so
+rounding it to milliseconds gives Prometheus' own integer exactly.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -27,6 +29,25 @@ class PrometheusError(InferCostError):
     """A query that did not give a usable answer (transport, HTTP status, or the API's own error)."""
 
 
+class PrometheusTooLarge(PrometheusError):
+    """The answer was refused as too large: the server's limits (``--query.max-samples``, Thanos' and
+    Mimir's series, chunk and byte limits) or our own ``max_bytes``. A smaller query may answer."""
+
+
+# The wording of "too large" refusals: Prometheus (422 "query processing would load too many samples
+# into memory"), Thanos ("exceeded series limit", "exceeded chunks limit"), Mimir and Cortex ("the
+# query exceeded the maximum number of chunks/series", "the query hit the max number of chunks").
+_TOO_LARGE = re.compile(
+    r"too many samples|exceeded (?:the )?(?:maximum|max|aggregated)|exceeded (?:series|chunks?|samples|bytes) limit"
+    r"|hit the max number|response (?:is )?too large|too large",
+    re.IGNORECASE,
+)
+
+
+def too_large(message: str) -> bool:
+    return bool(_TOO_LARGE.search(message))
+
+
 @dataclass(frozen=True)
 class PrometheusOptions:
     url: str
@@ -35,6 +56,7 @@ class PrometheusOptions:
     ca_file: Path | None = None
     selector: str = ""  # label matchers added to every query, e.g. cluster="prod"
     timeout: float = 30.0
+    max_bytes: int = 64 * 1024 * 1024  # a larger answer is refused as too large (then chunked)
 
 
 @dataclass(frozen=True)
@@ -45,26 +67,23 @@ class RangeSeries:
     samples: list[CounterSample]
 
 
-def _decimal_ms(value: Any) -> int:
-    return int(Decimal(str(value)) * 1000)
-
-
 def parse_matrix(body: bytes) -> list[RangeSeries]:
     """The series of a successful ``matrix`` answer; anything else is a :class:`PrometheusError`."""
     try:
-        doc = json.loads(body, parse_float=Decimal)
+        doc = json.loads(body)
     except ValueError as exc:
         raise PrometheusError(f"answer is not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("status") != "success":
-        error = doc.get("error") if isinstance(doc, dict) else None
-        raise PrometheusError(f"query failed: {error or 'unexpected answer'}")
+        error = str(doc.get("error") or "") if isinstance(doc, dict) else ""
+        message = f"query failed: {error or 'unexpected answer'}"
+        raise (PrometheusTooLarge if too_large(error) else PrometheusError)(message)
     data = doc.get("data") or {}
     if data.get("resultType") != "matrix":
         raise PrometheusError(f"expected a range vector (matrix), got {data.get('resultType')!r}")
     out: list[RangeSeries] = []
     for item in data.get("result") or []:
         try:
-            samples = [CounterSample(_decimal_ms(t), Decimal(v)) for t, v in item.get("values") or []]
+            samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in item.get("values") or []]
         except (InvalidOperation, TypeError, ValueError):
             raise PrometheusError(f"series {item.get('metric')} has a sample that is not a number") from None
         out.append(RangeSeries(dict(item.get("metric") or {}), samples))
@@ -99,7 +118,16 @@ class PrometheusClient:
 
     def query(self, promql: str, at: datetime) -> list[RangeSeries]:
         """An instant query at ``at`` whose answer is a range vector (a selector with ``[window]``)."""
-        body = urlencode({"query": promql, "time": f"{at.timestamp():.3f}"})
+        return self.query_ms(promql, round(at.timestamp() * 1000))
+
+    def query_ms(self, promql: str, at_ms: int) -> list[RangeSeries]:
+        """:meth:`query` at ``at_ms`` milliseconds since the epoch."""
+        return parse_matrix(self.fetch(promql, at_ms))
+
+    def fetch(self, promql: str, at_ms: int) -> bytes:
+        """The raw answer body of an instant query (a JSON document, the API's error included)."""
+        seconds, millis = divmod(at_ms, 1000)
+        body = urlencode({"query": promql, "time": f"{seconds}.{millis:03d}"})
         try:
             response = self.pool.request(
                 "POST",
@@ -108,10 +136,33 @@ class PrometheusClient:
                 headers=self._headers(),
                 timeout=urllib3.Timeout(total=self.opts.timeout),
                 retries=urllib3.Retry(total=2, connect=2, read=0, status=0, redirect=0, backoff_factor=0.1),
+                preload_content=False,
             )
+            try:
+                data = _read_capped(response, self.opts.max_bytes)
+            finally:
+                response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
             raise PrometheusError(f"cannot reach Prometheus at {self.opts.url}: {exc}") from None
-        if response.status != 200 and not response.data.startswith(b"{"):
-            snippet = response.data.decode("utf-8", "replace").strip().splitlines()[:1]
-            raise PrometheusError(f"HTTP {response.status}{': ' + snippet[0][:120] if snippet else ''}")
-        return parse_matrix(response.data)
+        if data is None:
+            raise PrometheusTooLarge(f"answer larger than {self.opts.max_bytes} bytes")
+        if response.status != 200 and not data.startswith(b"{"):
+            snippet = data.decode("utf-8", "replace").strip().splitlines()[:1]
+            message = f"HTTP {response.status}{': ' + snippet[0][:120] if snippet else ''}"
+            raise (PrometheusTooLarge if response.status == 413 or too_large(message) else PrometheusError)(message)
+        return data
+
+
+def _read_capped(response: urllib3.BaseHTTPResponse, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is longer than ``limit`` bytes (the rest is not read)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        part = response.read(1 << 20)
+        if not part:
+            return b"".join(parts)
+        size += len(part)
+        if size > limit:
+            response.close()  # the connection goes, the rest of the answer with it
+            return None
+        parts.append(part)

@@ -20,7 +20,7 @@ from ..core.deltas import SeriesSamples, TokenCounter
 from ..kube import discovery
 from ..metrics import GpuReading, round_count, series_identity
 from ..metrics.extract import DCGM_ENERGY, DCGM_POWER, token_families
-from ..prometheus import PrometheusClient, RangeSeries, query_families
+from ..prometheus import FamilyResult, PrometheusClient, RangeSeries, query_families
 from .observe import Parsed
 
 TARGET_LABELS = frozenset(
@@ -129,6 +129,20 @@ def _gpus(exp: discovery.ExporterPod, series: dict[str, list[RangeSeries]]) -> l
     return out
 
 
+def _failure(result: FamilyResult, families: Iterable[str], key: PodKey, found: bool) -> tuple[str, str] | None:
+    """The first failed query that may hide this pod's series: one covering it, or any when nothing was found."""
+    for family in families:
+        error = result.failure_for(family, key, found=True)
+        if error is not None:
+            return family, error
+    if not found:
+        for family in families:
+            error = result.failure_for(family, key, found=False)
+            if error is not None:
+                return family, error
+    return None
+
+
 def observe_prometheus(
     client: PrometheusClient,
     inference: Iterable[discovery.InferencePod],
@@ -137,34 +151,42 @@ def observe_prometheus(
     window_seconds: float,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Parsed, dict[discovery.Endpoint, dict[str, SeriesSamples]], list[str]]:
-    """Parsed counters per endpoint, raw samples per endpoint and series, and failed families."""
+    """Parsed counters per endpoint, raw samples per endpoint and series, and failed families (or chunks)."""
     pods = list({p.endpoint: p for p in inference}.values())
     exps = list({e.endpoint: e for e in exporters}.values())
-    families = {n for p in pods for names in token_families(p.backend) for n in names}
-    if exps:
-        families |= {DCGM_ENERGY, DCGM_POWER}
-    result = query_families(client, families, at, window_seconds, progress)
+    wanted: dict[str, set[PodKey]] = defaultdict(set)
+    for p in pods:
+        for names in token_families(p.backend):
+            for name in names:
+                wanted[name].add((p.namespace, p.name))
+    for e in exps:
+        for name in (DCGM_ENERGY, DCGM_POWER):
+            wanted[name].add((e.namespace, e.name))
+    result = query_families(client, wanted, at, window_seconds, progress)
     ignored = TARGET_LABELS | {m.group(1) for m in _MATCHER.finditer(client.opts.selector)}
     index = {family: _index(series) for family, series in result.series.items()}
     parsed = Parsed()
     samples: dict[discovery.Endpoint, dict[str, SeriesSamples]] = {}
     for pod in pods:
-        failed = [f for names in token_families(pod.backend) for f in names if f in result.failures]
-        if failed:
-            parsed.fail(pod.endpoint, f"prometheus query of {failed[0]} failed: {result.failures[failed[0]]}")
-            continue
+        families = [n for names in token_families(pod.backend) for n in names]
         found = _pod_tokens(pod, index, ignored)
+        failed = _failure(result, families, (pod.namespace, pod.name), found is not None)
+        if failed:
+            parsed.fail(pod.endpoint, f"prometheus query of {failed[0]} failed: {failed[1]}")
+            continue
         if found is None:
-            wanted = ", ".join(n for names in token_families(pod.backend) for n in names)
-            parsed.fail(pod.endpoint, f"no series of {wanted} with namespace/pod labels of this pod in Prometheus")
+            wanted_names = ", ".join(families)
+            parsed.fail(
+                pod.endpoint, f"no series of {wanted_names} with namespace/pod labels of this pod in Prometheus"
+            )
             continue
         parsed.tokens[pod.endpoint] = found.counters()
         samples[pod.endpoint] = {k: (v[0], v[1]) for k, v in found.samples.items()}
     for exp in exps:
-        failed = [f for f in (DCGM_ENERGY, DCGM_POWER) if f in result.failures]
-        gpus = _gpus(exp, result.series) if not failed else []
+        gpus = _gpus(exp, result.series)
+        failed = _failure(result, (DCGM_ENERGY, DCGM_POWER), (exp.namespace, exp.name), bool(gpus))
         if failed:
-            parsed.fail(exp.endpoint, f"prometheus query of {failed[0]} failed: {result.failures[failed[0]]}")
+            parsed.fail(exp.endpoint, f"prometheus query of {failed[0]} failed: {failed[1]}")
         elif not gpus:
             parsed.fail(exp.endpoint, "no DCGM series of this exporter pod (namespace/pod or Hostname) in Prometheus")
         else:

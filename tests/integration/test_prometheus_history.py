@@ -17,6 +17,7 @@ from kubectl_infercost.prometheus import (
     PrometheusClient,
     PrometheusError,
     PrometheusOptions,
+    PrometheusTooLarge,
     RangeSeries,
     query_families,
 )
@@ -27,6 +28,7 @@ T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 E0 = int(T0.timestamp())
 A = 'namespace="team-a",pod="vllm-a",model_name="llama",cluster="prod"'
 B = 'namespace="team-b",pod="vllm-b",cluster="prod"'
+DENSE = 'namespace="team-d",pod="dense",cluster="prod"'
 
 
 def _lines(name: str, labels: str, points: list[tuple[int, int]]) -> list[str]:
@@ -44,10 +46,15 @@ HISTORY = "\n".join(
         # another cluster's series of the same pod name: --prometheus-selector cluster="prod" leaves it out
         *_lines("vllm:prompt_tokens_total", A.replace("prod", "dev"), [(0, 5), (30, 999_999)]),
         "# TYPE sglang:prompt_tokens counter",
-        # 40 samples in the first pass's window: more than --query.max-samples=25 allows
+        # 40 samples in the first pass's window: more than --query.max-samples=25 allows in one query
         *_lines(
             "sglang:prompt_tokens_total", 'namespace="team-c",pod="sg",cluster="prod"', [(t, t) for t in range(40)]
         ),
+        "# TYPE llamacpp:prompt_tokens counter",
+        # 30 samples 10 ms apart (t = 20.100 ... 20.390 s): no query of a second or more holds fewer than 25
+        *[f"llamacpp:prompt_tokens_total{{{DENSE}}} {i} {E0 + 20}.{100 + 10 * i}" for i in range(30)],
+        *_lines("llamacpp:prompt_tokens_total", 'namespace="team-d",pod="calm",cluster="prod"', [(0, 7), (30, 9)]),
+        *_lines("llamacpp:prompt_tokens_total", 'namespace="team-e",pod="far",cluster="prod"', [(0, 1), (45, 4)]),
         "# EOF",
         "",
     ]
@@ -97,14 +104,57 @@ def test_passes_count_every_token_once_through_a_reset_and_a_gap(history: Histor
     assert marks["vllm-a"] == CounterSample((E0 + 255) * 1000, Decimal(150))
 
 
-def test_one_family_failing_does_not_stop_the_others(history: HistoryPrometheus) -> None:
+def test_a_family_too_large_for_one_query_is_answered_in_chunks(history: HistoryPrometheus) -> None:
     result = query_families(
-        _client(history), ["sglang:prompt_tokens_total", "vllm:prompt_tokens_total"], T0 + timedelta(seconds=60), 120
+        _client(history), {"sglang:prompt_tokens_total": {("team-c", "sg")}}, T0 + timedelta(seconds=60), 120
     )
-    assert sorted(result.series) == ["vllm:prompt_tokens_total"]
-    assert list(result.failures) == ["sglang:prompt_tokens_total"]
-    assert "query processing would load too many samples" in result.failures["sglang:prompt_tokens_total"]
-    assert result.failure_lines()[0].startswith("prometheus sglang:prompt_tokens_total: query failed: ")
+    assert result.failures == {}
+    # 10 queries: the whole family (refused: 40 > 25 samples); pod sg of team-c over [-60 s, 60 s] (refused),
+    # then [-60 s, 0 s] (1 sample), [0 s, 60 s] (40, refused), [0 s, 30 s] (31, refused), [0 s, 15 s] (16),
+    # [15 s, 30 s] (16), [30 s, 60 s] (10); the rest of team-c (none) and the other namespaces (none)
+    assert result.queries["sglang:prompt_tokens_total"] == 10
+    [series] = result.series["sglang:prompt_tokens_total"]
+    # all 40 samples t = 0 ... 39 s with value t, each once, in order, though the chunks met at t = 0, 15 and 30 s
+    assert series.samples == [CounterSample((E0 + t) * 1000, Decimal(t)) for t in range(40)]
+    assert growth(series.samples, None, new_from_zero=True).increase == Decimal(39)
+
+
+def test_a_chunk_that_still_fails_fails_only_its_pods(history: HistoryPrometheus) -> None:
+    wanted = {
+        "llamacpp:prompt_tokens_total": {("team-d", "dense"), ("team-d", "calm"), ("team-e", "far")},
+        "vllm:prompt_tokens_total": {("team-a", "vllm-a")},
+    }
+    result = query_families(_client(history), wanted, T0 + timedelta(seconds=60), 120)
+    assert list(result.failures) == ["llamacpp:prompt_tokens_total"]
+    [failed] = result.failures["llamacpp:prompt_tokens_total"]
+    assert "query processing would load too many samples" in failed.error
+    assert failed.covers(("team-d", "dense"))
+    assert not failed.covers(("team-d", "calm")) and not failed.covers(("team-e", "far"))
+    assert result.failure_for("llamacpp:prompt_tokens_total", ("team-d", "calm"), found=True) is None
+    [line] = result.failure_lines()
+    assert line.startswith('prometheus llamacpp:prompt_tokens_total{namespace=~"team-d",pod=~"dense"}: query failed: ')
+    got = {s.labels["pod"]: [x.value for x in s.samples] for s in result.series["llamacpp:prompt_tokens_total"]}
+    assert got["calm"] == [Decimal(7), Decimal(9)] and got["far"] == [Decimal(1), Decimal(4)]
+    # the other family is not touched by it: a's samples at t = 0 ... 60 s
+    [a] = [s for s in result.series["vllm:prompt_tokens_total"] if s.labels["pod"] == "vllm-a"]
+    assert [x.value for x in a.samples] == [Decimal(v) for v in (100, 130, 180, 20, 70)]
+
+
+def test_an_answer_over_the_byte_cap_is_chunked_like_a_refusal(history: HistoryPrometheus) -> None:
+    # the whole answer is 461 bytes of JSON, team-a's 291 and team-b's 232: a cap of 400 refuses the first only
+    opts = PrometheusOptions(history.url, selector='cluster="prod"', max_bytes=400)
+    client = PrometheusClient(opts)
+    with pytest.raises(PrometheusTooLarge, match="answer larger than 400 bytes"):
+        client.query(range_query("vllm:prompt_tokens_total", opts.selector, 120), T0 + timedelta(seconds=60))
+    wanted = {"vllm:prompt_tokens_total": {("team-a", "vllm-a"), ("team-b", "vllm-b")}}
+    chunked = query_families(client, wanted, T0 + timedelta(seconds=60), 120)
+    whole = query_families(_client(history), wanted, T0 + timedelta(seconds=60), 120)
+    # the whole, then team-a, team-b and the rest
+    assert chunked.failures == {} and chunked.queries["vllm:prompt_tokens_total"] == 4
+    key = "vllm:prompt_tokens_total"
+    assert sorted((s.labels["pod"], s.samples) for s in chunked.series[key]) == sorted(
+        (s.labels["pod"], s.samples) for s in whole.series[key]
+    )
 
 
 @pytest.mark.usefixtures("tmp_path")
