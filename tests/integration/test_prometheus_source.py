@@ -4,7 +4,8 @@ Prometheus scrapes the simulated pods every second, their series labelled ``name
 as kube-prometheus' PodMonitor relabelling does (static targets: Debian's Prometheus has no
 Kubernetes service discovery). Two namespaces hold the same CostProfile and UsageReport over
 the world's namespace; one is reconciled with ``--metrics-source proxy``, the other with
-``--metrics-source prometheus``, at the same instants.
+``--metrics-source prometheus``, at the same instants. Prometheus is started with a small
+``--query.max-samples``, so the passes also go through chunked queries.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.promhistory import HistoryPrometheus
-from testenv.simpod import ensure_namespace
+from testenv.simpod import delete_pod, ensure_namespace, make_pod
 
 from .conftest import NewIp, Sim
 from .world import World, create, new_world, reconcile, status_of, worked_profile
@@ -32,7 +33,9 @@ MODEL = "llama-3.1-8b"
 
 @pytest.fixture
 def prom(tmp_path: Path) -> Iterator[HistoryPrometheus]:
-    server = HistoryPrometheus(tmp_path, port=19191)
+    # 50 samples per query at most: the 8 GPUs' 1 s samples outgrow it within seconds, so the DCGM
+    # families are answered in chunks (by exporter pod, then halves of the time range)
+    server = HistoryPrometheus(tmp_path, port=19191, extra_args=["--query.max-samples=50"])
     yield server
     server.stop()
 
@@ -100,3 +103,32 @@ def test_proxy_and_prometheus_agree_pass_by_pass(
     assert _accounted(third["proxy"]) == _accounted(third["prometheus"])
     # the checkpoints name the same series: a report can switch sources without counting anything twice
     assert third["proxy"]["checkpoint"]["pods"] == third["prometheus"]["checkpoint"]["pods"]
+    [old_uid] = [p["uid"] for p in third["prometheus"]["checkpoint"]["pods"]]
+
+    # pass 3: the pod is deleted and created again under the same name (a new UID), its counters
+    # starting over: the old pod's last samples (50 / 5) are older than the new pod's start and are
+    # not its own; the new pod counts from zero -> 40 prompt, 4 generated; each GPU +90,000 mJ
+    delete_pod(kube, "vllm-0", namespace)
+    sim.path(pod_ip, 8000).unlink()
+    live.wait_for('up{job="inference"}', [D(0)])
+    started = math.ceil(time.time())  # after the old pod's last sample
+    time.sleep(max(0.0, started - time.time()) + 0.05)
+    make_pod(
+        kube,
+        "vllm-0",
+        namespace,
+        pod_ip,
+        node=w.node,
+        labels={"infercost.ai/model": MODEL},
+        started=datetime.fromtimestamp(started, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    _set(w, sim, pod_ip, live, 40, 4, 100_000)
+    fourth = both_passes()
+    assert (fourth["prometheus"]["inputTokens"], fourth["prometheus"]["outputTokens"]) == (690, 69)
+    assert _accounted(fourth["proxy"]) == _accounted(fourth["prometheus"])
+    [new_uid] = [p["uid"] for p in fourth["prometheus"]["checkpoint"]["pods"]]
+    assert new_uid != old_uid
+    assert fourth["proxy"]["checkpoint"]["pods"] == fourth["prometheus"]["checkpoint"]["pods"]
+    # the DCGM families did not fit in one query: 4 passes, more queries than that
+    energy = [q for q in live.logged_queries() if q.startswith("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION{") and "[" in q]
+    assert len(energy) > 4, energy
