@@ -69,8 +69,9 @@ def advance(
     ``existing_pods``: UIDs of every pod the API server still lists (any phase); checkpoint
     entries of those pods are kept even when they were not observed in this pass.
     """
-    new = status.model_copy(deep=True)
     checkpoint = status.checkpoint
+    # Every path below sets the new checkpoint: the old one (the bulk of a status) is not copied for nothing.
+    new = status.model_copy(update={"checkpoint": None}).model_copy(deep=True)
     if checkpoint is None:
         period = period_of(now, spec.schedule, spec.time_zone)
         new.period, new.period_start, new.period_end = period.label, period.start, now
@@ -83,6 +84,7 @@ def advance(
             f"evaluation time {now.isoformat()} is before the report's checkpoint {checkpoint.time.isoformat()}"
         )
     if now == checkpoint.time:
+        new.checkpoint = checkpoint.model_copy(deep=True)
         return PassOutcome(new)
 
     deltas = token_deltas(checkpoint, pods)

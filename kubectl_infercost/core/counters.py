@@ -16,13 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 __all__ = ["CounterSample", "SeriesGrowth", "growth", "growth_by_series"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class CounterSample:
-    """One raw sample: milliseconds since the epoch (Prometheus' own precision) and its value."""
+class CounterSample(NamedTuple):
+    """One raw sample: milliseconds since the epoch (Prometheus' own precision) and its value.
+
+    A named tuple: a pass builds one per raw sample of every token series, so it must be cheap.
+    """
 
     timestamp_ms: int
     value: Decimal

@@ -8,14 +8,16 @@ rounding it to milliseconds gives Prometheus' own integer exactly.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import urllib3
@@ -67,8 +69,12 @@ class RangeSeries:
     samples: list[CounterSample]
 
 
-def parse_matrix(body: bytes) -> list[RangeSeries]:
-    """The series of a successful ``matrix`` answer; anything else is a :class:`PrometheusError`."""
+def parse_matrix(body: bytes, cuts_ms: Sequence[int] | None = None, last_only: bool = False) -> list[RangeSeries]:
+    """The series of a successful ``matrix`` answer; anything else is a :class:`PrometheusError`.
+
+    ``last_only``: each series' last sample only. ``cuts_ms`` (sorted instants): each series reduced
+    to the samples any counting from one of those instants needs (:func:`reduce_samples`).
+    """
     try:
         doc = json.loads(body)
     except ValueError as exc:
@@ -82,12 +88,47 @@ def parse_matrix(body: bytes) -> list[RangeSeries]:
         raise PrometheusError(f"expected a range vector (matrix), got {data.get('resultType')!r}")
     out: list[RangeSeries] = []
     for item in data.get("result") or []:
+        values = item.get("values") or []
         try:
-            samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in item.get("values") or []]
+            if last_only:
+                [float(v) for _, v in values]  # every sample a number, as without last_only
+                values = values[-1:]
+            elif cuts_ms is not None:
+                values = reduce_samples(values, cuts_ms)
+            samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in values]
         except (InvalidOperation, TypeError, ValueError):
             raise PrometheusError(f"series {item.get('metric')} has a sample that is not a number") from None
         out.append(RangeSeries(dict(item.get("metric") or {}), samples))
     return out
+
+
+def reduce_samples(values: list[list[Any]], cuts_ms: Sequence[int]) -> list[list[Any]]:
+    """The raw ``[seconds, "value"]`` samples (oldest first) a counter's growth needs, exactly.
+
+    Kept: the first and the last sample, both samples around every drop (a reset), and both
+    samples around every cut (an instant in ``cuts_ms`` between or at two samples' times).
+    Between two kept samples the counter never goes down, so the sum of its increases there is
+    the later value minus the earlier: any growth counted from a cut, or from a sample at or
+    after one, is the same over the kept samples as over all of them. Values are compared as
+    floats (what Prometheus stores); two different texts of one float are kept, as are NaNs.
+    """
+    n = len(values)
+    if n <= 2:
+        return values
+    times = [round(t * 1000) for t, _ in values]
+    floats = [float(v) for _, v in values]
+    keep = bytearray(n)
+    keep[0] = keep[-1] = 1
+    c, ncuts = bisect.bisect_left(cuts_ms, times[0]), len(cuts_ms)
+    for i in range(1, n):
+        a, b = floats[i - 1], floats[i]
+        if not b > a and not (b == a and values[i][1] == values[i - 1][1]):
+            keep[i - 1] = keep[i] = 1  # a drop, a NaN, or the same float written differently
+        while c < ncuts and cuts_ms[c] < times[i - 1]:
+            c += 1
+        if c < ncuts and cuts_ms[c] <= times[i]:
+            keep[i - 1] = keep[i] = 1
+    return [v for v, k in zip(values, keep, strict=True) if k]
 
 
 class PrometheusClient:
@@ -120,9 +161,11 @@ class PrometheusClient:
         """An instant query at ``at`` whose answer is a range vector (a selector with ``[window]``)."""
         return self.query_ms(promql, round(at.timestamp() * 1000))
 
-    def query_ms(self, promql: str, at_ms: int) -> list[RangeSeries]:
-        """:meth:`query` at ``at_ms`` milliseconds since the epoch."""
-        return parse_matrix(self.fetch(promql, at_ms))
+    def query_ms(
+        self, promql: str, at_ms: int, cuts_ms: Sequence[int] | None = None, last_only: bool = False
+    ) -> list[RangeSeries]:
+        """:meth:`query` at ``at_ms`` milliseconds since the epoch, samples reduced as :func:`parse_matrix` says."""
+        return parse_matrix(self.fetch(promql, at_ms), cuts_ms, last_only)
 
     def fetch(self, promql: str, at_ms: int) -> bytes:
         """The raw answer body of an instant query (a JSON document, the API's error included)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -195,7 +195,12 @@ def merge(parts: Iterable[list[RangeSeries]]) -> list[RangeSeries]:
 
 
 def _query_family(
-    client: PrometheusClient, family: str, keys: Collection[PodKey], whole: Chunk, result: FamilyResult
+    client: PrometheusClient,
+    family: str,
+    keys: Collection[PodKey],
+    whole: Chunk,
+    result: FamilyResult,
+    reduce: tuple[Sequence[int] | None, bool],
 ) -> None:
     pending = [whole]
     answered: list[list[RangeSeries]] = []
@@ -208,7 +213,7 @@ def _query_family(
             continue
         queries += 1
         try:
-            answered.append(client.query_ms(chunk_query(family, client.opts.selector, chunk), chunk.end_ms))
+            answered.append(client.query_ms(chunk_query(family, client.opts.selector, chunk), chunk.end_ms, *reduce))
         except PrometheusTooLarge as exc:
             smaller = split(chunk, keys)
             if smaller:
@@ -228,11 +233,16 @@ def query_families(
     at: datetime,
     window_seconds: float,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    cuts: Iterable[datetime] | None = None,
+    last_only: Collection[str] = (),
 ) -> FamilyResult:
     """Each family once (in chunks if it must be); a failing family is recorded and the others still answer.
 
     ``families`` maps each family to the pods that need it (what chunks split by); a plain list of
-    names is chunked by time only.
+    names is chunked by time only. With ``cuts`` (the instants counting will start from: checkpoints,
+    pod starts), each series keeps only the samples counting from them needs (``reduce_samples``);
+    families in ``last_only`` keep each series' last sample. Every sample is still read and checked.
     """
     wanted: Mapping[str, Collection[PodKey]] = (
         families if isinstance(families, Mapping) else {name: () for name in families}
@@ -240,10 +250,16 @@ def query_families(
     names = sorted(wanted)
     whole = Chunk(end_ms=round(at.timestamp() * 1000), window_ms=max(1, math.ceil(window_seconds)) * 1000)
     result = FamilyResult()
+    start_ms = whole.end_ms - whole.window_ms
+    cuts_ms = (
+        sorted({ms for ms in (round(c.timestamp() * 1000) for c in cuts) if start_ms <= ms <= whole.end_ms})
+        if cuts is not None
+        else None
+    )
     for done, family in enumerate(names, 1):
         if not _NAME.fullmatch(family):
             raise ValueError(f"{family!r} is not a metric name")
-        _query_family(client, family, wanted[family], whole, result)
+        _query_family(client, family, wanted[family], whole, result, (cuts_ms, family in last_only))
         if progress is not None:
             progress(done, len(names))
     return result

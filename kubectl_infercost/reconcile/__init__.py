@@ -59,7 +59,7 @@ def _from_prometheus(
     since = [ur.status.checkpoint.time for _, ur, _ in reports if ur.status and ur.status.checkpoint]
     window = max([(opts.now - t).total_seconds() for t in since] + [0.0]) + opts.prometheus_lookback
     parsed, samples, family_failures = observe_prometheus(
-        opts.prometheus, inference, exporters, opts.now, window, progress
+        opts.prometheus, inference, exporters, opts.now, window, progress, since
     )
     parsed.samples = samples
     summary.endpoints = len({p.endpoint for p in inference} | {e.endpoint for e in exporters})

@@ -48,12 +48,13 @@ def _index(series: Iterable[RangeSeries]) -> dict[PodKey, list[RangeSeries]]:
 
 
 def _counted(samples: list[CounterSample], started_ms: int | None) -> list[CounterSample]:
-    # Samples before the pod started belong to an earlier pod of the same name.
-    return [
-        CounterSample(s.timestamp_ms, Decimal(round_count(s.value)))
-        for s in samples
-        if started_ms is None or s.timestamp_ms >= started_ms
-    ]
+    """Token counts (whole numbers, half to even) of the samples since the pod started: those before it
+    belong to an earlier pod of the same name."""
+    if started_ms is not None and samples and samples[0].timestamp_ms < started_ms:
+        samples = [s for s in samples if s.timestamp_ms >= started_ms]
+    if all(s.value == s.value.to_integral_value() for s in samples):
+        return samples  # counters are whole numbers nearly always: nothing to round
+    return [CounterSample(s.timestamp_ms, Decimal(round_count(s.value))) for s in samples]
 
 
 class _Tokens:
@@ -90,15 +91,26 @@ def _pod_tokens(
     return None
 
 
-def _gpus(exp: discovery.ExporterPod, series: dict[str, list[RangeSeries]]) -> list[GpuReading]:
+def _by_host(series: Iterable[RangeSeries]) -> dict[str, list[RangeSeries]]:
+    out: dict[str, list[RangeSeries]] = defaultdict(list)
+    for s in series:
+        host = s.labels.get("Hostname") or s.labels.get("hostname")
+        if host:
+            out[host].append(s)
+    return out
+
+
+def _gpus(
+    exp: discovery.ExporterPod,
+    by_pod_index: Mapping[str, Mapping[PodKey, list[RangeSeries]]],
+    by_host_index: Mapping[str, Mapping[str, list[RangeSeries]]],
+) -> list[GpuReading]:
     readings: dict[str, dict[str, object]] = {}
     for family in (DCGM_ENERGY, DCGM_POWER):
-        mine = [s for s in series.get(family, []) if _pod_of(s.labels) == (exp.namespace, exp.name)]
+        mine = by_pod_index.get(family, {}).get((exp.namespace, exp.name), [])
         by_pod = bool(mine)
         if not by_pod:  # scraped without kube-prometheus target labels: the exporter's own Hostname says where
-            mine = [
-                s for s in series.get(family, []) if (s.labels.get("Hostname") or s.labels.get("hostname")) == exp.node
-            ]
+            mine = by_host_index.get(family, {}).get(exp.node, [])
         for s in mine:
             uuid = s.labels.get("UUID")
             if not uuid or not s.samples or (uuid in readings and family in readings[uuid]):
@@ -150,8 +162,14 @@ def observe_prometheus(
     at: datetime,
     window_seconds: float,
     progress: Callable[[int, int], None] | None = None,
+    checkpoints: Iterable[datetime] = (),
 ) -> tuple[Parsed, dict[discovery.Endpoint, dict[str, SeriesSamples]], list[str]]:
-    """Parsed counters per endpoint, raw samples per endpoint and series, and failed families (or chunks)."""
+    """Parsed counters per endpoint, raw samples per endpoint and series, and failed families (or chunks).
+
+    ``checkpoints``: the reports' checkpoint instants. Counting starts from them or from a pod's
+    start, so only the samples around those instants, around resets, and the last are kept; the
+    DCGM families keep their last sample (that is all energy accounting reads).
+    """
     pods = list({p.endpoint: p for p in inference}.values())
     exps = list({e.endpoint: e for e in exporters}.values())
     wanted: dict[str, set[PodKey]] = defaultdict(set)
@@ -162,7 +180,10 @@ def observe_prometheus(
     for e in exps:
         for name in (DCGM_ENERGY, DCGM_POWER):
             wanted[name].add((e.namespace, e.name))
-    result = query_families(client, wanted, at, window_seconds, progress)
+    cuts = [*checkpoints, *(p.started for p in pods if p.started is not None)]
+    result = query_families(
+        client, wanted, at, window_seconds, progress, cuts=cuts, last_only=(DCGM_ENERGY, DCGM_POWER)
+    )
     ignored = TARGET_LABELS | {m.group(1) for m in _MATCHER.finditer(client.opts.selector)}
     index = {family: _index(series) for family, series in result.series.items()}
     parsed = Parsed()
@@ -182,8 +203,9 @@ def observe_prometheus(
             continue
         parsed.tokens[pod.endpoint] = found.counters()
         samples[pod.endpoint] = {k: (v[0], v[1]) for k, v in found.samples.items()}
+    hosts = {family: _by_host(result.series.get(family, [])) for family in (DCGM_ENERGY, DCGM_POWER)}
     for exp in exps:
-        gpus = _gpus(exp, result.series)
+        gpus = _gpus(exp, index, hosts)
         failed = _failure(result, (DCGM_ENERGY, DCGM_POWER), (exp.namespace, exp.name), bool(gpus))
         if failed:
             parsed.fail(exp.endpoint, f"prometheus query of {failed[0]} failed: {failed[1]}")

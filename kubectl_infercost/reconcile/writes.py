@@ -116,12 +116,11 @@ def _next_status(
     problem = inputs.missing or report_problem(ur.spec, ur.status, opts.now, opts.replay)
     if problem is not None or inputs.profile is None:
         return ur.status.model_copy(deep=True), None, problem
-    start = ur.status.model_copy(deep=True)
     repaired = ur.status.history_repaired  # reading it merged duplicated periods: say so once
     try:
-        outcome = advance(
-            ur.spec, start, inputs.profile.spec, opts.now, inputs.pods, inputs.gpus, opts.catalog, inputs.existing_pods
-        )
+        pods, gpus, existing = inputs.pods, inputs.gpus, inputs.existing_pods
+        # a new status: ur.status is not modified
+        outcome = advance(ur.spec, ur.status, inputs.profile.spec, opts.now, pods, gpus, opts.catalog, existing)
     except CheckpointAheadError:
         raise
     except (*ARITHMETIC_ERRORS, InvalidDataError) as exc:

@@ -9,15 +9,22 @@ The real Prometheus does the same in tests/integration/test_prometheus_history.p
 from __future__ import annotations
 
 import json
+import random
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from kubectl_infercost.core.counters import CounterSample
-from kubectl_infercost.prometheus import PrometheusClient, PrometheusOptions, RangeSeries, query_families
-from kubectl_infercost.prometheus.client import PrometheusTooLarge, parse_matrix, too_large
+from kubectl_infercost.core.counters import CounterSample, growth
+from kubectl_infercost.prometheus import (
+    PrometheusClient,
+    PrometheusError,
+    PrometheusOptions,
+    RangeSeries,
+    query_families,
+)
+from kubectl_infercost.prometheus.client import PrometheusTooLarge, parse_matrix, reduce_samples, too_large
 from kubectl_infercost.prometheus.families import Chunk, chunk_query, merge, split
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -190,3 +197,46 @@ def test_an_error_answer_that_is_too_large_is_its_own_kind() -> None:
     body = b'{"status":"error","errorType":"execution","error":"query processing would load too many samples"}'
     with pytest.raises(PrometheusTooLarge):
         parse_matrix(body)
+
+
+def test_reduced_samples_give_the_same_growth_from_every_cut() -> None:
+    """Random counters with resets, flat runs and a NaN-free mix of texts: counting from any cut (after it,
+    or from a pod start at it) over the reduced samples gives exactly the growth over all of them."""
+    rng = random.Random(12)
+    for _ in range(400):
+        n = rng.randint(0, 40)
+        t, v, values = 1_764_000_000.0, 0, []
+        for _ in range(n):
+            t += rng.choice([15, 15, 30, 0.5, 0.001])
+            v = rng.randint(0, 3) if rng.random() < 0.1 else v + rng.choice([0, 0, 1, 7, 1000])
+            values.append([round(t, 3), str(v) if rng.random() < 0.9 else f"{v}.0"])
+        times = [round(x * 1000) for x, _ in values]
+        cuts = sorted([*rng.sample(times, min(3, len(times))), rng.randint(1_764_000_000_000, 1_764_000_900_000)])
+        kept = reduce_samples(values, cuts)
+        assert kept[:1] == values[:1] and kept[-1:] == values[-1:]
+
+        def samples(vals: list[list[object]]) -> list[CounterSample]:
+            return [CounterSample(round(float(str(a)) * 1000), Decimal(str(b))) for a, b in vals]
+
+        full, small = samples(values), samples(kept)
+        for cut in cuts:
+            for before in (Decimal(0), Decimal(5), Decimal(10**9)):
+                mark = CounterSample(cut, before)
+                assert growth(small, mark, new_from_zero=True) == growth(full, mark, new_from_zero=True)
+            started = [s for s in full if s.timestamp_ms >= cut]
+            assert growth([s for s in small if s.timestamp_ms >= cut], None, new_from_zero=True) == growth(
+                started, None, new_from_zero=True
+            )
+
+
+def test_last_only_keeps_the_last_sample_and_still_checks_every_value() -> None:
+    body = (
+        b'{"status":"success","data":{"resultType":"matrix","result":['
+        b'{"metric":{"UUID":"GPU-1"},"values":[[1764583200,"10"],[1764583230,"450.5"]]}]}}'
+    )
+    [series] = parse_matrix(body, last_only=True)
+    assert series.samples == [CounterSample(1764583230000, Decimal("450.5"))]
+    with pytest.raises(PrometheusError, match="not a number"):
+        parse_matrix(body.replace(b'"10"', b'"x"'), last_only=True)
+    with pytest.raises(PrometheusError, match="not a number"):
+        parse_matrix(body.replace(b'"10"', b'"x"'), cuts_ms=[])
