@@ -152,7 +152,6 @@ def _collector_paused() -> Iterator[None]:
     longer than the work itself. Reference counting still frees everything that is not a cycle.
     """
     enabled = gc.isenabled()
-    gc.freeze()  # what was imported before the first pass is never scanned again
     gc.disable()
     try:
         yield
