@@ -349,12 +349,14 @@ class KubeClient:
         field_selector: str | None = None,
         what: str | None = None,
         page_size: int | None = 500,
+        keep: Callable[[JSON], JSON] | None = None,
     ) -> list[JSON]:
         """All items of a collection, in pages of ``page_size`` (None: one request), following ``continue``.
 
         Pages bound one response's size (kubectl's ``--chunk-size`` 500, for Pods and Nodes). A single
         request serves a consistent list from the API server's watch cache, where continued pages are
         each an etcd read: 2,000 UsageReports list in 0.22 s at once against 1.0 s in pages of 500.
+        ``keep`` trims each item as its page arrives.
         """
         items: list[JSON] = []
         params: dict[str, str] = {"limit": str(page_size)} if page_size else {}
@@ -364,7 +366,8 @@ class KubeClient:
             params["fieldSelector"] = field_selector
         while True:
             page = self.get(path, params=params, what=what)
-            items.extend(page.get("items") or [])
+            page_items = page.get("items") or []
+            items.extend(page_items if keep is None else map(keep, page_items))
             token = (page.get("metadata") or {}).get("continue")
             if not token:
                 return items

@@ -60,9 +60,27 @@ def observe(client: KubeClient) -> ClusterView:
     Pods that exist but are not Running keep their checkpoint entries, so every UID is kept.
     """
     nodes = client.list_items(NODES.collection(), what="list nodes")
-    pods = client.list_items(PODS.collection(), what="list pods")
+    pods = client.list_items(PODS.collection(), what="list pods", keep=_slim_pod)
     running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running" and p["status"].get("podIP")]
     return ClusterView(nodes, running, frozenset(p["metadata"]["uid"] for p in pods))
+
+
+_POD_METADATA = ("name", "namespace", "uid", "labels", "annotations", "creationTimestamp")
+
+
+def _slim_pod(pod: JSON) -> JSON:
+    """Only what discovery reads: with 10,000 pods, managed fields, volumes and the like are most of a LIST."""
+    meta = pod.get("metadata") or {}
+    spec = pod.get("spec") or {}
+    status = pod.get("status") or {}
+    containers = [
+        {"resources": {"limits": (c.get("resources") or {}).get("limits") or {}}} for c in spec.get("containers") or []
+    ]
+    return {
+        "metadata": {k: meta[k] for k in _POD_METADATA if k in meta},
+        "spec": {"nodeName": spec.get("nodeName"), "containers": containers},
+        "status": {k: status[k] for k in ("phase", "podIP", "startTime") if k in status},
+    }
 
 
 def matches(labels: Mapping[str, str], selector: Mapping[str, str]) -> bool:

@@ -69,14 +69,53 @@ class RangeSeries:
     samples: list[CounterSample]
 
 
+# How Prometheus (and Thanos, Mimir) begin a matrix answer: its series can then be decoded one at a time.
+_MATRIX_HEAD = re.compile(
+    r'\s*\{\s*"status"\s*:\s*"success"\s*,\s*"data"\s*:\s*\{\s*"resultType"\s*:\s*"matrix"\s*,'
+    r'\s*"result"\s*:\s*\[\s*'
+)
+_SEPARATOR = re.compile(r"\s*(,|\])\s*")
+_DECODER = json.JSONDecoder()
+
+
 def parse_matrix(body: bytes, cuts_ms: Sequence[int] | None = None, last_only: bool = False) -> list[RangeSeries]:
     """The series of a successful ``matrix`` answer; anything else is a :class:`PrometheusError`.
 
     ``last_only``: each series' last sample only. ``cuts_ms`` (sorted instants): each series reduced
-    to the samples any counting from one of those instants needs (:func:`reduce_samples`).
+    to the samples any counting from one of those instants needs (:func:`reduce_samples`). Series
+    are decoded and reduced one at a time, so a large answer is never held decoded whole.
     """
     try:
-        doc = json.loads(body)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PrometheusError(f"answer is not JSON: {exc}") from None
+    head = _MATRIX_HEAD.match(text)
+    if head is None:
+        return _parse_whole(text, cuts_ms, last_only)
+    out: list[RangeSeries] = []
+    pos = head.end()
+    try:
+        if text.startswith("]", pos):
+            pos += 1
+        else:
+            while True:
+                item, pos = _DECODER.raw_decode(text, pos)
+                out.append(_series(item, cuts_ms, last_only))
+                sep = _SEPARATOR.match(text, pos)
+                if sep is None:
+                    raise ValueError(f"expected , or ] at {pos}")
+                pos = sep.end()
+                if sep.group(1) == "]":
+                    break
+        json.loads('{"data":{"result":[]' + text[pos:])  # the rest of the document is well-formed
+    except ValueError as exc:
+        raise PrometheusError(f"answer is not JSON: {exc}") from None
+    return out
+
+
+def _parse_whole(text: str, cuts_ms: Sequence[int] | None, last_only: bool) -> list[RangeSeries]:
+    try:
+        doc = json.loads(text)
     except ValueError as exc:
         raise PrometheusError(f"answer is not JSON: {exc}") from None
     if not isinstance(doc, dict) or doc.get("status") != "success":
@@ -86,20 +125,23 @@ def parse_matrix(body: bytes, cuts_ms: Sequence[int] | None = None, last_only: b
     data = doc.get("data") or {}
     if data.get("resultType") != "matrix":
         raise PrometheusError(f"expected a range vector (matrix), got {data.get('resultType')!r}")
-    out: list[RangeSeries] = []
-    for item in data.get("result") or []:
-        values = item.get("values") or []
-        try:
-            if last_only:
-                [float(v) for _, v in values]  # every sample a number, as without last_only
-                values = values[-1:]
-            elif cuts_ms is not None:
-                values = reduce_samples(values, cuts_ms)
-            samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in values]
-        except (InvalidOperation, TypeError, ValueError):
-            raise PrometheusError(f"series {item.get('metric')} has a sample that is not a number") from None
-        out.append(RangeSeries(dict(item.get("metric") or {}), samples))
-    return out
+    return [_series(item, cuts_ms, last_only) for item in data.get("result") or []]
+
+
+def _series(item: Any, cuts_ms: Sequence[int] | None, last_only: bool) -> RangeSeries:
+    if not isinstance(item, dict):
+        raise PrometheusError(f"a series of the answer is not an object: {str(item)[:80]}")
+    values = item.get("values") or []
+    try:
+        if last_only:
+            [float(v) for _, v in values]  # every sample a number, as without last_only
+            values = values[-1:]
+        elif cuts_ms is not None:
+            values = reduce_samples(values, cuts_ms)
+        samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in values]
+    except (InvalidOperation, TypeError, ValueError):
+        raise PrometheusError(f"series {item.get('metric')} has a sample that is not a number") from None
+    return RangeSeries(dict(item.get("metric") or {}), samples)
 
 
 def reduce_samples(values: list[list[Any]], cuts_ms: Sequence[int]) -> list[list[Any]]:

@@ -51,3 +51,29 @@ def test_matrix_values_and_timestamps_stay_exact() -> None:
 def test_unusable_answers_are_errors(body: bytes, message: str) -> None:
     with pytest.raises(PrometheusError, match=message):
         parse_matrix(body)
+
+
+def test_series_decoded_one_at_a_time_match_the_whole_document() -> None:
+    series = [
+        '{"metric":{"pod":"a","note":"]},{"},"values":[[1764583200,"1"],[1764583215.5,"3"]]}',
+        '{"metric":{"pod":"b"},"values":[[1764583200,"7"]]}',
+    ]
+    compact = '{"status":"success","data":{"resultType":"matrix","result":[' + ",".join(series) + "]}}"
+    spaced = '{ "status": "success", "data": { "resultType": "matrix", "result": [ ' + " , ".join(series) + " ] } }"
+    tail = compact[:-1] + ',"warnings":["partial answer"]}'
+    # keys in another order: decoded as one document
+    reordered = '{"data":{"resultType":"matrix","result":[' + ",".join(series) + ']},"status":"success"}'
+    whole = [(s.labels, s.samples) for s in parse_matrix(reordered.encode())]
+    assert [(s.labels, s.samples) for s in parse_matrix(compact.encode())] == whole
+    assert [(s.labels, s.samples) for s in parse_matrix(spaced.encode())] == whole
+    assert [(s.labels, s.samples) for s in parse_matrix(tail.encode())] == whole
+    assert whole[0] == (
+        {"pod": "a", "note": "]},{"},
+        [CounterSample(1764583200000, Decimal(1)), CounterSample(1764583215500, Decimal(3))],
+    )
+    empty = b'{"status":"success","data":{"resultType":"matrix","result":[]}}'
+    assert parse_matrix(empty) == []
+    with pytest.raises(PrometheusError, match="not JSON"):
+        parse_matrix(compact[:-2].encode())
+    with pytest.raises(PrometheusError, match="not JSON"):
+        parse_matrix(compact.replace("]]},{", "]]}{", 1).encode())
