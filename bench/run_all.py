@@ -14,6 +14,7 @@ BENCHES = [
     "bench_startup.py",
     "bench_parser.py",
     "bench_reconcile.py",
+    "bench_prometheus.py",
     "bench_focus.py",
     "bench_vs_go.py",
     "bench_s3_client.py",
