@@ -125,9 +125,15 @@ def _history(namespace: str, node: str) -> str:
     lines += [f"vllm:prompt_tokens_total{{{pod}}} {prompt(t)} {e1 + t}" for t in ticks]
     lines.append("# TYPE vllm:generation_tokens counter")
     lines += [f"vllm:generation_tokens_total{{{pod}}} {200_000 * max(t, 0) // 3600} {e1 + t}" for t in ticks]
+    def energy(t: int) -> int:
+        return 500 * 1000 * max(t, 0)
+
+    def power(_: int) -> int:
+        return 500
+
     for family, kind, value in (
-        ("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", lambda t: 500 * 1000 * max(t, 0)),
-        ("DCGM_FI_DEV_POWER_USAGE", "gauge", lambda t: 500),
+        ("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "counter", energy),
+        ("DCGM_FI_DEV_POWER_USAGE", "gauge", power),
     ):
         lines.append(f"# TYPE {family.removesuffix('_total')} {kind}")
         for g in range(8):
@@ -139,8 +145,9 @@ def _history(namespace: str, node: str) -> str:
     return "\n".join([*lines, "# EOF", ""])
 
 
-def test_the_prometheus_source_needs_the_reconciler_role_only(  # type: ignore[no-untyped-def]
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, tmp_path: Path
+@pytest.mark.usefixtures("installed")
+def test_the_prometheus_source_needs_the_reconciler_role_only(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, tmp_path: Path
 ) -> None:
     applied = subprocess.run(
         ["kubectl", "apply", "-f", str(REPO / "deploy" / "rbac" / "roles.yaml")],

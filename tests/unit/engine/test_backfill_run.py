@@ -22,8 +22,22 @@ SERIES = {"namespace": "team-a", "pod": "vllm-0", "model_name": "llama"}
 
 @dataclass
 class Answer:
+    """What the client reads of a urllib3 response (streamed: ``preload_content=False``)."""
+
     status: int
     data: bytes
+    offset: int = 0
+
+    def read(self, amt: int) -> bytes:
+        part = self.data[self.offset : self.offset + amt]
+        self.offset += len(part)
+        return part
+
+    def release_conn(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass

@@ -13,6 +13,7 @@ import random
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,8 @@ class FakePrometheus(PrometheusClient):
         family, matchers, amount, unit = m.groups()
         window = int(amount) * (1 if unit == "ms" else 1000)
         tests = [(label, op, _unquote(value)) for label, op, value in _MATCHER.findall(matchers or "")]
-        result, loaded = [], 0
+        result: list[dict[str, object]] = []
+        loaded = 0
         for labels, points in self.series.get(family, []):
             if all(_matches(labels.get(label, ""), op, value) for label, op, value in tests):
                 values = [[t / 1000, str(v)] for t, v in points if at_ms - window <= t <= at_ms]
@@ -205,7 +207,8 @@ def test_reduced_samples_give_the_same_growth_from_every_cut() -> None:
     rng = random.Random(12)
     for _ in range(400):
         n = rng.randint(0, 40)
-        t, v, values = 1_764_000_000.0, 0, []
+        t, v = 1_764_000_000.0, 0
+        values: list[list[Any]] = []
         for _ in range(n):
             t += rng.choice([15, 15, 30, 0.5, 0.001])
             v = rng.randint(0, 3) if rng.random() < 0.1 else v + rng.choice([0, 0, 1, 7, 1000])
@@ -215,7 +218,7 @@ def test_reduced_samples_give_the_same_growth_from_every_cut() -> None:
         kept = reduce_samples(values, cuts)
         assert kept[:1] == values[:1] and kept[-1:] == values[-1:]
 
-        def samples(vals: list[list[object]]) -> list[CounterSample]:
+        def samples(vals: list[list[Any]]) -> list[CounterSample]:
             return [CounterSample(round(float(str(a)) * 1000), Decimal(str(b))) for a, b in vals]
 
         full, small = samples(values), samples(kept)
