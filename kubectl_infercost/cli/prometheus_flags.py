@@ -58,6 +58,10 @@ def prometheus_connection_options(command: F) -> F:
     return command
 
 
+# A larger answer to one of reconcile's queries is asked again in chunks (docs/prometheus.md).
+RECONCILE_MAX_BYTES = 64 * 1024 * 1024
+
+
 def prometheus_client(
     metrics_source: str,
     prometheus_url: str | None,
@@ -81,6 +85,7 @@ def prometheus_client(
         prometheus_ca_file,
         prometheus_selector,
         timeout,
+        max_bytes=RECONCILE_MAX_BYTES,
     )
 
 
@@ -91,8 +96,9 @@ def connect(
     prometheus_ca_file: str | None,
     prometheus_selector: str,
     timeout: float,
+    max_bytes: int | None = None,
 ) -> PrometheusClient:
-    """The client of the connection flags."""
+    """The client of the connection flags; an answer over ``max_bytes`` is refused as too large."""
     headers: dict[str, str] = {}
     for item in prometheus_headers:
         key, sep, value = item.partition("=")
@@ -107,5 +113,6 @@ def connect(
             ca_file=Path(prometheus_ca_file) if prometheus_ca_file else None,
             selector=prometheus_selector.strip().strip("{}"),
             timeout=timeout,
+            max_bytes=max_bytes,
         )
     )

@@ -58,7 +58,7 @@ class PrometheusOptions:
     ca_file: Path | None = None
     selector: str = ""  # label matchers added to every query, e.g. cluster="prod"
     timeout: float = 30.0
-    max_bytes: int = 64 * 1024 * 1024  # a larger answer is refused as too large (then chunked)
+    max_bytes: int | None = None  # a larger answer is refused as too large (reconcile then chunks it)
 
 
 @dataclass(frozen=True)
@@ -238,7 +238,7 @@ class PrometheusClient:
         return data
 
 
-def _read_capped(response: urllib3.BaseHTTPResponse, limit: int) -> bytes | None:
+def _read_capped(response: urllib3.BaseHTTPResponse, limit: int | None) -> bytes | None:
     """The whole body, or None as soon as it is longer than ``limit`` bytes (the rest is not read)."""
     parts: list[bytes] = []
     size = 0
@@ -247,7 +247,7 @@ def _read_capped(response: urllib3.BaseHTTPResponse, limit: int) -> bytes | None
         if not part:
             return b"".join(parts)
         size += len(part)
-        if size > limit:
+        if limit is not None and size > limit:
             response.close()  # the connection goes, the rest of the answer with it
             return None
         parts.append(part)
