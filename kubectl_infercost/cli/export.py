@@ -1,7 +1,7 @@
 """``kubectl infercost export focus``: FinOps FOCUS files (CSV, JSON, Parquet) from UsageReports.
 
 Read-only: GET/LIST of UsageReports, CostProfiles, the pricing ConfigMap and (with ``--tag-label``)
-Namespaces. The layouts and value rules are in docs/export-focus.md.
+Namespaces and Pods. The layouts and value rules are in docs/export-focus.md.
 """
 
 from __future__ import annotations
@@ -170,9 +170,15 @@ def _check_destination(fmt: str, columns: str | None, out: str | None, output_di
     help="ProviderName, PublisherName, InvoiceIssuerName, ServiceProviderName, HostProviderName.",
 )
 @click.option(
-    "--tag-label", "tag_labels", multiple=True, metavar="KEY", help="Copy this namespace label into Tags (repeatable)."
+    "--tag-label",
+    "tag_labels",
+    multiple=True,
+    metavar="KEY",
+    help="Copy this namespace or pod label into Tags (repeatable; a row's pods must agree).",
 )
-@click.option("--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace label keys copied into Tags.")
+@click.option(
+    "--tag-allowlist", metavar="KEY,...", help="Comma-separated namespace or pod label keys copied into Tags."
+)
 @click.option("--include-namespaces", metavar="NS,...", help="Only rows charged to these namespaces (SubAccountId).")
 @click.option("--exclude-namespaces", metavar="NS,...", help="No rows charged to these namespaces (SubAccountId).")
 @s3_options
@@ -251,8 +257,9 @@ def focus(
         sources, ns_labels, catalog = _read(
             client, namespace, labels, pricing_file, opts.namespace or config.namespace, skip
         )
-    if ns_labels:
-        options = dataclasses.replace(options, namespace_labels=ns_labels)
+        pod_labels = _pod_labels(client, namespace) if labels and _has_checkpoint_pods(sources) else {}
+    if ns_labels or pod_labels:
+        options = dataclasses.replace(options, namespace_labels=ns_labels, pod_labels=pod_labels)
     try:
         rows = build_rows(sources, catalog, options, on_skip=lambda exc: skip(str(exc)))
     except OptionError as exc:
@@ -318,6 +325,34 @@ def _read(
             client, cli_namespace, pricing_file, warn=lambda m: click.echo(f"warning: {m}", err=True)
         )
     return sources, ns_labels, catalog
+
+
+def _has_checkpoint_pods(sources: list[Source]) -> bool:
+    return any(r.status.checkpoint is not None and r.status.checkpoint.pods for r, _ in sources)
+
+
+def _pod_labels(client: KubeClient, namespace: str | None) -> dict[str, dict[str, str]]:
+    """Labels of the Pods that exist now, by UID (one paged list); refused: a warning, and no pod labels."""
+    from ..errors import ForbiddenError
+    from ..kube.resources import PODS
+
+    scope = f"in namespace {namespace}" if namespace else "at the cluster scope"
+    try:
+        items = client.list_items(PODS.collection(namespace), what=f"list pods {scope}")
+    except ForbiddenError:
+        click.echo(
+            f"warning: this identity may not list pods {scope}; Tags carry namespace labels only"
+            " (bind the infercost-viewer-pods ClusterRole, see docs/rbac.md)",
+            err=True,
+        )
+        return {}
+    labels: dict[str, dict[str, str]] = {}
+    for item in items:
+        meta = item.get("metadata") or {}
+        uid = meta.get("uid")
+        if uid:
+            labels[str(uid)] = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    return labels
 
 
 @contextmanager

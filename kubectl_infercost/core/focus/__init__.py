@@ -8,7 +8,7 @@ PURE (no I/O, no clock). Public entry point::
 formatted (fixed-point decimals, ``YYYY-MM-DDTHH:MM:SSZ`` date-times, JSON text), ``None`` is null.
 
 Modules, bottom to top (an import-linter layers contract keeps the order): ``errors``; ``columns``,
-``text``, ``periods``; ``options``; ``pricing``; ``charges``; ``rows`` and ``legacy``.
+``text``, ``periods``, ``tags``; ``options``; ``pricing``; ``charges``; ``rows`` and ``legacy``.
 """
 
 from __future__ import annotations

@@ -32,8 +32,9 @@ class ExportOptions:
     region_id: str | None = None
     region_name: str | None = None  # default: region_id
     compare_to: tuple[str, str] | None = None  # (provider, model); default: cheapest per row
-    tag_labels: tuple[str, ...] = ()  # namespace label keys copied into Tags
-    namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    tag_labels: tuple[str, ...] = ()  # namespace and pod label keys copied into Tags (.tags)
+    namespace_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by namespace name
+    pod_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # by UID: the Pods that exist now
     selection: PeriodSelection = field(default_factory=PeriodSelection)
 
     def __post_init__(self) -> None:

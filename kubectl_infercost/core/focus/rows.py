@@ -43,6 +43,7 @@ from .pricing import (
     scaled,
     unit_price,
 )
+from .tags import RowPods, label_tags, pods_of_rows
 from .text import UNKNOWN_MODEL, build_slug_map, clean_text, guard, model_slug, single_line
 
 ZERO12 = "0.000000000000"
@@ -86,22 +87,27 @@ class _Report:
         if self.gpu_model is not None:
             base_tags["infercost/gpuModel"] = self.gpu_model
         self.base_tags = base_tags
-        self.tag_cache: dict[str, str] = {}
+        self.tag_cache: dict[tuple[str, str | None], str] = {}
+        # Pods only matter for allowlisted keys; without keys no checkpoint is walked.
+        self.row_pods: RowPods = pods_of_rows(report, options.pod_labels) if options.tag_labels else {}
         gpu_slug = model_slug(self.gpu_model or "") or "unknown"
         self.idle_sku = f"idle-gpu-hours/{gpu_slug}"
         self.idle_resource = f"{options.billing_account_id}/{self.namespace}/costprofiles/{self.cp_name}"
         guard((self.namespace, self.cp_name, self.idle_sku, self.idle_resource), self.where)
 
-    def tags(self, namespace: str, options: ExportOptions) -> str:
-        text = self.tag_cache.get(namespace)
+    def tags(self, namespace: str, model: str | None, options: ExportOptions) -> str:
+        """Tags of the rows of (namespace, model); ``model`` None: the idle and unknown-model rows."""
+        key = (namespace, model)
+        text = self.tag_cache.get(key)
         if text is None:
-            tags = dict(self.base_tags)
-            labels = options.namespace_labels.get(namespace, {})
-            for key in options.tag_labels:
-                if key in labels and key not in tags:
-                    tags[key] = labels[key] if labels[key] != "" else True
+            tags: dict[str, object] = dict(self.base_tags)
+            if options.tag_labels:
+                pods = self.row_pods.get((namespace, model)) if model is not None else None
+                labels = label_tags(options.tag_labels, options.namespace_labels.get(namespace, {}), pods)
+                for label, value in labels.items():
+                    tags.setdefault(label, value)  # our infercost/ keys are never overwritten
             text = json.dumps(tags, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            self.tag_cache[namespace] = text
+            self.tag_cache[key] = text
         return text
 
 
@@ -205,7 +211,7 @@ def _report_rows(  # noqa: C901 -- the export's per-row hot loop, inlined for sp
     sku_price_suffix = f"@{report_ns}/{ctx.cp_name}"
     idle_sku, idle_resource = ctx.idle_sku, ctx.idle_resource
     idle_sku_price = idle_sku + sku_price_suffix
-    idle_tags = ctx.tags(report_ns, options)
+    idle_tags = ctx.tags(report_ns, None, options)
     idle_desc = f"Idle GPU capacity, CostProfile {report_ns}/{cp_x}, "
     per_model: dict[tuple[str, str | None], tuple[str, str, str, str, str, str | None, str | None, str, str, str]] = {}
     # The cloud-equivalent choice of CloudPricer.price, inlined: the first non-dominated entry, then any
@@ -247,7 +253,7 @@ def _report_rows(  # noqa: C901 -- the export's per-row hot loop, inlined for sp
                 if cached is None:
                     cached = per_model[key] = (
                         *_model_strings(ns, model, slugs, bill_id, sku_price_suffix, ctx.where),
-                        ctx.tags(ns, options),
+                        ctx.tags(ns, model, options),
                     )
                 resource_id, sku, sku_price, gpu_sku, gpu_sku_price, name_x, model_x, token_desc, gpu_desc, tags = (
                     cached
