@@ -19,12 +19,12 @@ import pytest
 
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.resources import NAMESPACES
-from testenv.simpod import ensure_namespace
+from testenv.simpod import delete_pod, ensure_namespace
 from tests.focuscheck import FOCUS_13, check_csv, check_json, check_parquet
 
-from .conftest import run_cli
+from .conftest import NewIp, Sim, run_cli
 from .identities import grant_cluster_role, user_kubeconfig
-from .world import create_with_status
+from .world import create_with_status, labelled_world
 
 D = Decimal
 FILTER = "NR==1 || $1+0 > 1.0"
@@ -355,3 +355,39 @@ def test_bad_usage_reports_are_skipped_loudly(world: str, kube: KubeClient, tmp_
     assert result.returncode == 6
     assert shape(records(target.read_text())) == expected(world)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_metadata", "april.csv"]  # no temporary file left
+
+
+def labelled_tags(namespace: str, **labels: str) -> str:
+    """The llama row's Tags: ours, then the labels, as the export writes them (compact, keys sorted)."""
+    ours = {"infercost/costProfile": "h100", "infercost/gpuModel": "NVIDIA H100 80GB HBM3",
+            "infercost/report": f"{namespace}/daily", "infercost/schedule": "daily"}  # fmt: skip
+    return json.dumps({**ours, **labels}, sort_keys=True, separators=(",", ":"))
+
+
+@pytest.mark.usefixtures("installed")
+def test_tags_from_pod_and_namespace_labels(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp) -> None:
+    """A reconciled world: two llama pods agree on team=ml and not on app; cost-center=42 is the namespace's."""
+    labelled_world(kube, sim, new_ip, namespace)
+    result = export("-n", namespace, "--tag-allowlist", "team,app,cost-center")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    # One row: the hour 10:00-11:00 (the worked example's TDP hour, $9.059178), all on llama: 400,000 + 200,000
+    # input and 100,000 + 100,000 output tokens = 800,000. Tags: team (both pods say ml), no app (vllm-a and
+    # vllm-b differ), cost-center from the namespace (no pod has it)
+    [row] = records(result.stdout)
+    assert (row["SkuId"], row["SubAccountId"], row["BilledCost"]) == ("llama", namespace, "9.059178000000")
+    assert row["Tags"] == labelled_tags(namespace, team="ml", **{"cost-center": "42"})
+    # vllm-b is gone (the checkpoint still lists it until the next pass): vllm-a alone decides app
+    delete_pod(kube, "vllm-b", namespace)
+    result = export("-n", namespace, "--tag-allowlist", "team,app,cost-center", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    check_json(result.stdout, "1.3")
+    [record] = json.loads(result.stdout)["records"]
+    assert json.dumps(record["Tags"], sort_keys=True, separators=(",", ":")) == labelled_tags(
+        namespace, team="ml", app="vllm-a", **{"cost-center": "42"}
+    )
+    # Without the allowlist no label is read or copied
+    result = export("-n", namespace)
+    assert result.returncode == 0, result.stderr
+    [row] = records(result.stdout)
+    assert row["Tags"] == labelled_tags(namespace)

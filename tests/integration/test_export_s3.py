@@ -30,8 +30,8 @@ from testenv.s3server import S3Server, S3ServerError
 from testenv.simpod import ensure_namespace
 from tests.focuscheck import check_parquet
 
-from .conftest import run_cli
-from .world import create_with_status
+from .conftest import NewIp, Sim, run_cli
+from .world import create_with_status, labelled_world
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 D = Decimal
@@ -349,3 +349,28 @@ def test_server_killed_during_a_multipart_upload_leaves_no_object(
     )
     assert objects(s3, bucket) == {}  # the parts are not an object
     assert not Path(s3.root, bucket, key).exists()
+
+
+@pytest.mark.usefixtures("installed")
+def test_tag_allowlist_copies_pod_and_namespace_labels(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, s3: S3Server, bucket: str
+) -> None:
+    """The reconciled world of world.labelled_world: team=ml on both llama pods, app differs, cost-center=42
+    on the namespace. The object holds the same Tags as the CSV export (test_export.py)."""
+    labelled_world(kube, sim, new_ip, namespace)
+    result = export_s3(
+        s3, "-n", namespace, "--to", f"s3://{bucket}/focus", "--format", "parquet",
+        "--tag-allowlist", "team,app,cost-center",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sorted(objects(s3, bucket)) == keys_for("focus", ["2026-04-20"])
+    [row] = read_back(s3, bucket, "focus").to_pylist()
+    assert (row["SkuId"], row["SubAccountId"]) == ("llama", namespace)
+    assert json.loads(row["Tags"]) == {
+        "infercost/costProfile": "h100",
+        "infercost/gpuModel": "NVIDIA H100 80GB HBM3",
+        "infercost/report": f"{namespace}/daily",
+        "infercost/schedule": "daily",
+        "team": "ml",  # both pods
+        "cost-center": "42",  # the namespace; app is left out: vllm-a and vllm-b differ
+    }

@@ -95,6 +95,23 @@ def test_reconciler_and_viewer_roles_suffice(
     assert tagged.returncode == 0, tagged.stderr
     [record] = json.loads(tagged.stdout)["records"]
     assert record["Tags"]["team"] == "ml"
+    # Pod labels need list pods, which the viewer role lacks: one warning, namespace labels only, exit 0
+    keys = "team,infercost.ai/model"
+    tagged = run_cli("export", "focus", "-n", namespace, "--tag-allowlist", keys, "--format", "json", env=as_local)
+    assert tagged.returncode == 0, tagged.stderr
+    assert tagged.stderr.splitlines() == [
+        f"warning: this identity may not list pods in namespace {namespace}; Tags carry namespace labels only"
+        " (bind the infercost-viewer-pods ClusterRole, see docs/rbac.md)"
+    ]
+    [record] = json.loads(tagged.stdout)["records"]
+    assert record["Tags"]["team"] == "ml" and "infercost.ai/model" not in record["Tags"]
+    # ...and with the add-on bound in this namespace the pod vllm's label is copied too
+    bind(kube, "infercost-viewer-pods", user_subject(local), namespace)
+    tagged = run_cli("export", "focus", "-n", namespace, "--tag-allowlist", keys, "--format", "json", env=as_local)
+    assert tagged.returncode == 0, tagged.stderr
+    assert tagged.stderr == ""
+    [record] = json.loads(tagged.stdout)["records"]
+    assert (record["Tags"]["team"], record["Tags"]["infercost.ai/model"]) == ("ml", "llama-3-8b")
     everywhere = run_cli("report", "-A", "-o", "json", env=as_local)
     assert everywhere.returncode == 4
     assert "cannot list resource" in everywhere.stderr and "at the cluster scope" in everywhere.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -85,10 +86,18 @@ class World:
         self.write_dcgm()
 
     def inference_pod(
-        self, name: str, namespace: str, ip: str, model: str, *, backend: str | None = None, gpus: int = 0
+        self,
+        name: str,
+        namespace: str,
+        ip: str,
+        model: str,
+        *,
+        backend: str | None = None,
+        gpus: int = 0,
+        labels: dict[str, str] | None = None,
     ) -> None:
         annotations = {"infercost.ai/backend": backend} if backend else {}
-        labels = {"infercost.ai/model": model}
+        labels = {**(labels or {}), "infercost.ai/model": model}
         make_pod(
             self.kube,
             name,
@@ -195,3 +204,21 @@ def check_invariants(status: dict[str, Any]) -> None:
 
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, sort_keys=True)
+
+
+def labelled_world(kube: KubeClient, sim: Sim, new_ip: Callable[[], str], namespace: str) -> None:
+    """Two pods of llama (``team=ml`` on both, ``app`` vllm-a / vllm-b) in a namespace labelled
+    ``cost-center=42``, the worked-example CostProfile (no exporter: TDP fallback) and a daily report
+    reconciled from 10:00 to 11:00 on 2026-04-20: 400,000 + 200,000 input and 100,000 + 100,000 output tokens."""
+    w = new_world(kube, sim, namespace)
+    w.pool_profile()
+    kube.merge_patch(f"/api/v1/namespaces/{namespace}", {"metadata": {"labels": {"cost-center": "42"}}})
+    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "h100", "namespaces": [namespace]})
+    ips = {"vllm-a": new_ip(), "vllm-b": new_ip()}
+    for name, ip in ips.items():
+        w.inference_pod(name, namespace, ip, "llama", labels={"team": "ml", "app": name})
+        sim.write(ip, 8000, metricsgen.vllm("llama", 0, 0))
+    reconcile(namespace, "2026-04-20T10:00:00Z")
+    sim.write(ips["vllm-a"], 8000, metricsgen.vllm("llama", 400_000, 100_000))
+    sim.write(ips["vllm-b"], 8000, metricsgen.vllm("llama", 200_000, 100_000))
+    reconcile(namespace, "2026-04-20T11:00:00Z")
