@@ -525,8 +525,10 @@ def sample_sources() -> list[tuple[Any, Any]]:
     return [(daily, cp("infercost", "20")), (weekly, cp("ml", "16")), (monthly, None)]
 
 
-def sample_rows(version: str = "1.3", columns: str | None = None, **options: Any) -> tuple[Any, list[Any]]:
-    """(layout, rows) of the sample with a fixed catalog (two entries) and billing account ``envtest``."""
+def sample_rows(
+    version: str = "1.3", columns: str | None = None, sources: list[Any] | None = None, **options: Any
+) -> tuple[Any, list[Any]]:
+    """(layout, rows) of the sample (or ``sources``) with a fixed catalog (two entries) and account ``envtest``."""
     from datetime import date
 
     from kubectl_infercost.core.cloud import PriceCatalog, PriceEntry
@@ -543,4 +545,4 @@ def sample_rows(version: str = "1.3", columns: str | None = None, **options: Any
         "test",
     )
     opts = ExportOptions(layout=layout_for(version, columns), billing_account_id="envtest", **options)
-    return opts.layout, list(build_rows(sample_sources(), catalog, opts))
+    return opts.layout, list(build_rows(sample_sources() if sources is None else sources, catalog, opts))

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from kubectl_infercost.models.usagereport import Checkpoint
 from kubectl_infercost.output.focus_writers import write, write_file
-from tests.focuscheck import check_csv, check_parquet, sample_rows
+from tests.focuscheck import check_csv, check_parquet, sample_rows, sample_sources
 
 pytestmark = pytest.mark.validator
 
@@ -78,6 +79,42 @@ def test_default_parquet_passes(tmp_path: Path) -> None:
 def test_focus_12_profile_passes(tmp_path: Path) -> None:
     data = tmp_path / "focus-1.2.csv"
     data.write_text(csv_text("1.2"), encoding="utf-8", newline="")
+    assert_passes(data, tmp_path)
+
+
+def test_label_tags_pass(tmp_path: Path) -> None:
+    """Tags with copied namespace and pod labels (strings, and true for an empty value) pass the rules too."""
+    sources = sample_sources()
+    daily = sources[0][0]
+    daily.status.checkpoint = Checkpoint.model_validate(
+        {
+            "time": "2026-05-01T09:30:00Z",
+            "pods": [
+                {"uid": uid, "namespace": "team-a", "name": f"vllm-{uid}",
+                 "series": [{"model": "meta-llama/Llama-3.1-8B-Instruct", "in": 0, "out": 0}]}
+                for uid in ("u1", "u2")
+            ],
+        }
+    )  # fmt: skip
+    layout, rows = sample_rows(
+        sources=sources,
+        region_id="us-east-1",
+        tag_labels=("team", "app", "gpu-pool", "cost-center"),
+        namespace_labels={"team-a": {"cost-center": "42", "team": "a"}, "ml": {"gpu-pool": ""}},
+        pod_labels={
+            "u1": {"team": "a-ml", "app": "one", "gpu-pool": ""},
+            "u2": {"team": "a-ml", "app": "two", "gpu-pool": ""},
+        },
+    )
+    buffer = io.StringIO(newline="")
+    write("csv", buffer, layout, rows)
+    text = buffer.getvalue()
+    # the llama rows: both pods' team and gpu-pool (empty: true), no app, cost-center from team-a
+    assert text.count('""cost-center"":""42"",""gpu-pool"":true,') == 2, text
+    assert text.count('""team"":""a-ml""') == 2 and '""app""' not in text
+    data = tmp_path / "focus-1.3-tags.csv"
+    data.write_text(text, encoding="utf-8", newline="")
+    check_csv(text, "1.3")
     assert_passes(data, tmp_path)
 
 
