@@ -2,7 +2,8 @@
 
 ``GET http://192.0.2.X:PORT/PATH`` answers with ``$INFERCOST_SIM_ROOT/192.0.2.X/PORT/PATH``
 (404 if absent). A sibling ``<file>.status`` holds an HTTP status to return and
-``<file>.delay`` a number of seconds to wait first, ``<file>.trickle`` seconds between bytes.
+``<file>.delay`` a number of seconds to wait first, ``<file>.trickle`` seconds between bytes,
+``<file>.close`` a byte count after which the connection is closed mid-body.
 The address a request was sent to is read from the accepted socket, so one listener per
 port serves every simulated pod IP (the whole 192.0.2.0/24 is local inside the namespace).
 """
@@ -56,8 +57,25 @@ class SimHandler(http.server.BaseHTTPRequestHandler):
         except (IsADirectoryError, FileNotFoundError, NotADirectoryError):
             self._send(404, b"not found\n")
             return
+        cut = _read_sidecar(target.with_name(target.name + ".close"))
+        if cut:
+            self._cut(body, int(cut))
+            return
         trickle = _read_sidecar(target.with_name(target.name + ".trickle"))
         self._send(200, body, "text/plain; version=0.0.4; charset=utf-8", float(trickle) if trickle else 0.0)
+
+    def _cut(self, body: bytes, after: int) -> None:
+        """Promise the whole body, send ``after`` bytes of it, then close the connection."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body[:after])
+            self.wfile.flush()
+        except OSError:
+            pass
+        self.close_connection = True
 
     def _send(
         self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8", trickle: float = 0.0

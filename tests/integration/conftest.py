@@ -88,6 +88,10 @@ class Sim:
         """Make the endpoint send one byte every ``seconds`` (None: all at once)."""
         self._sidecar(ip, port, path, ".trickle", seconds)
 
+    def set_close(self, ip: str, port: int, after_bytes: int | None, path: str = "/metrics") -> None:
+        """Make the endpoint close the connection after this many bytes of its body (None: whole body)."""
+        self._sidecar(ip, port, path, ".close", after_bytes)
+
     def clear(self, ip: str) -> None:
         shutil.rmtree(self.root / ip, ignore_errors=True)
 
