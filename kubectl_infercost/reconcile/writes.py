@@ -14,7 +14,7 @@ from ..core.cost import GpuEnergy
 from ..core.deltas import PodObservation
 from ..core.profile import DcgmOutcome, profile_status
 from ..core.validity import Problem, report_problem
-from ..errors import CheckpointAheadError, ConflictError, InvalidDataError
+from ..errors import CheckpointAheadError, ConflictError, InvalidDataError, NotFoundError
 from ..kube.client import JSON, KubeClient
 from ..kube.objects import InexactNumberError, get_object, replace_status
 from ..kube.resources import COST_PROFILES, USAGE_REPORTS, Resource
@@ -81,9 +81,15 @@ def write_profile(
                 written, exact = _put(client, COST_PROFILES, obj, status, cp.status, opts, summary)
                 ok = ok and exact
             except ConflictError:
-                obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
+                try:
+                    obj = get_object(client, COST_PROFILES, cp.metadata.namespace or "", cp.metadata.name)
+                except NotFoundError:
+                    return _deleted(summary, "costprofile", obj)
                 cp = CostProfile.model_validate(obj)
                 continue
+            except NotFoundError:
+                # Deleted since the pass listed it: it was valid then, so this pass may still use it.
+                return _deleted(summary, "costprofile", obj)
             emit_warnings(client, written, _conditions(obj), opts.now, summary.problems)
         if ok:
             summary.results.append(
@@ -92,6 +98,12 @@ def write_profile(
             )
         return ok
     summary.problems.append(f"CostProfile {key_of(obj)}: status write kept conflicting; will retry next pass")
+    return True
+
+
+def _deleted(summary: PassSummary, kind: str, obj: JSON) -> bool:
+    """An object deleted between the pass's list and its status write: nothing to write, not an error."""
+    summary.skipped.append(f"{kind} {key_of(obj)}: deleted during the pass; nothing written")
     return True
 
 
@@ -162,9 +174,16 @@ def write_report(
             written, exact = _put(client, USAGE_REPORTS, obj, status, ur.status, opts, summary)
             if not exact:
                 outcome = None
+        except NotFoundError:
+            _deleted(summary, "usagereport", obj)
+            return
         except ConflictError:
             # Someone else wrote first: re-read and recompute from their checkpoint.
-            obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)
+            try:
+                obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)
+            except NotFoundError:
+                _deleted(summary, "usagereport", obj)
+                return
             ur = UsageReport.model_validate(obj)
             if outcome is not None and ur.status.checkpoint is not None and ur.status.checkpoint.time >= opts.now:
                 summary.skipped.append(f"usagereport {key_of(obj)}: another reconciler already accounted this instant")
