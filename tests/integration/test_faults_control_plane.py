@@ -1,6 +1,7 @@
 """Faults in the control plane, through a real HTTP proxy in front of kube-apiserver (testenv/apiproxy.py):
 409 on every status write for a while, an object deleted between the pass's list and its update, a
-referenced CostProfile deleted and recreated; and a kubeconfig whose exec credential plugin fails. Money from the flat $3.60/h profile (tests/integration/flat.py).
+referenced CostProfile deleted and recreated; a kubeconfig whose exec credential plugin fails; export --out
+with the API gone. Money from the flat $3.60/h profile (tests/integration/flat.py).
 """
 
 from __future__ import annotations
