@@ -18,7 +18,7 @@ from .errors import ApiError, ConflictError, ForbiddenError, InferCostError, Not
 from .kube.client import JSON, KubeClient
 from .kube.events import emit_event
 from .kube.objects import get_object, replace_status
-from .kube.read import ObjectProblem, list_valid, validate
+from .kube.read import ObjectProblem, list_valid, validate, validate_all
 from .kube.resources import PROMETHEUS_RULES, TOKEN_BUDGETS, USAGE_REPORTS
 from .models import TokenBudget, UsageReport
 
@@ -47,6 +47,7 @@ class BudgetPass:
     dry_run: bool
     results: list[str]
     problems: list[str]
+    objects: list[JSON] | None = None  # the TokenBudgets as the pass listed them (None: list them now)
 
 
 @dataclass
@@ -58,7 +59,10 @@ class _Pass:
 
 
 def reconcile_budgets(client: KubeClient, run: BudgetPass) -> None:
-    budgets = list_valid(client, TOKEN_BUDGETS, TokenBudget, run.namespace)
+    if run.objects is None:
+        budgets = list_valid(client, TOKEN_BUDGETS, TokenBudget, run.namespace)
+    else:
+        budgets = validate_all(TOKEN_BUDGETS, TokenBudget, run.objects)
     run.problems.extend(str(p) for p in budgets.problems)
     if not budgets.items:
         return

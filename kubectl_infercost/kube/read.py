@@ -77,8 +77,12 @@ def list_raw(client: KubeClient, resource: Resource, namespace: str | None) -> l
 
 
 def list_valid(client: KubeClient, resource: Resource, model: type[M], namespace: str | None) -> Listing[M]:
+    return validate_all(resource, model, list_raw(client, resource, namespace))
+
+
+def validate_all(resource: Resource, model: type[M], objects: list[JSON]) -> Listing[M]:
     listing: Listing[M] = Listing()
-    for obj in list_raw(client, resource, namespace):
+    for obj in objects:
         result = validate(resource.kind, model, obj)
         if isinstance(result, ObjectProblem):
             listing.problems.append(result)

@@ -12,10 +12,10 @@ from typing import Any
 from ..budgets import BudgetPass, reconcile_budgets
 from ..core.profile import Claim, assign_nodes, shared_nodes_condition
 from ..core.validity import Problem
-from ..kube import crds, discovery
+from ..kube import access, crds, discovery
 from ..kube.client import JSON, KubeClient
 from ..kube.read import ObjectProblem, list_raw, validate
-from ..kube.resources import COST_PROFILES, USAGE_REPORTS
+from ..kube.resources import COST_PROFILES, TOKEN_BUDGETS, USAGE_REPORTS, Resource
 from ..kube.scrape import scrape_all
 from ..models import CostProfile, UsageReport
 from .alerts import mark_not_ready
@@ -81,11 +81,20 @@ def _profile_problem(
     return None
 
 
+def _may_write_status(client: KubeClient, listed: dict[Resource, list[JSON]]) -> None:
+    """Before the first write: every status this pass may write is writable, or the pass refuses whole."""
+    for resource, objs in listed.items():
+        access.require(client, "update", resource, (o["metadata"].get("namespace") or "" for o in objs), "status")
+
+
 def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int], None] | None = None) -> PassSummary:
     summary = PassSummary(namespace=opts.namespace)
     crds.ensure_ours(client)
     profile_objs = list_raw(client, COST_PROFILES, opts.namespace)
     report_objs = list_raw(client, USAGE_REPORTS, opts.namespace)
+    budget_objs = list_raw(client, TOKEN_BUDGETS, opts.namespace)
+    if not opts.dry_run:
+        _may_write_status(client, {COST_PROFILES: profile_objs, USAGE_REPORTS: report_objs, TOKEN_BUDGETS: budget_objs})
     view = discovery.observe(client)
     pods, pod_problems = discovery.inference_pods(view)
     summary.problems += pod_problems
@@ -168,7 +177,9 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         write_report(client, obj, ur, inputs, opts, summary)
     summary.profiles, summary.reports = len(profiles), len(reports)
     # Step 4: the budgets, from the reports as just written
-    reconcile_budgets(client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems))
+    reconcile_budgets(
+        client, BudgetPass(opts.now, opts.namespace, opts.dry_run, summary.results, summary.problems, budget_objs)
+    )
     if not report_objs and opts.namespace:
         summary.elsewhere = discovery.reports_elsewhere(client)
     return summary
