@@ -18,6 +18,7 @@ BENCHES = [
     "bench_focus.py",
     "bench_vs_go.py",
     "bench_s3_client.py",
+    "bench_soak.py",
 ]
 
 
