@@ -93,9 +93,9 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
     profile_objs = list_raw(client, COST_PROFILES, opts.namespace)
     report_objs = list_raw(client, USAGE_REPORTS, opts.namespace)
     budget_objs = list_raw(client, TOKEN_BUDGETS, opts.namespace)
+    view = discovery.observe(client)
     if not opts.dry_run:
         _may_write_status(client, {COST_PROFILES: profile_objs, USAGE_REPORTS: report_objs, TOKEN_BUDGETS: budget_objs})
-    view = discovery.observe(client)
     pods, pod_problems = discovery.inference_pods(view)
     summary.problems += pod_problems
 

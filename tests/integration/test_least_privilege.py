@@ -175,10 +175,10 @@ def test_viewer_commands_under_the_shipped_role_and_with_each_permission_removed
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
     reconcile(namespace, "2026-04-20T11:00:00Z")
     commands = [
-        ("report", "-o", "json"),
-        ("report", "budgets"),
-        ("export", "focus"),
-        ("report", "board", "--format", "html", "--out", str(tmp_path / "board.html")),
+        ("report", "-n", namespace, "-o", "json"),
+        ("report", "budgets", "-n", namespace),
+        ("export", "focus", "-n", namespace),
+        ("report", "board", "-n", namespace, "--format", "html", "--out", str(tmp_path / "board.html")),
     ]
     env = _as(kube, tmp_path, f"viewer-{namespace}", viewer["rules"], namespace)
     for command in commands:
@@ -193,7 +193,7 @@ def test_viewer_commands_under_the_shipped_role_and_with_each_permission_removed
             if out.returncode != 0:
                 assert out.returncode == 4, (atom, command, out.stderr)
                 assert f'cannot {verb} resource "{resource}"' in out.stderr, (atom, command, out.stderr)
-                failures.setdefault(atom, []).append(command[0] + (f" {command[1]}" if command[1] != "-o" else ""))
+                failures.setdefault(atom, []).append(command[0] + (f" {command[1]}" if command[1] != "-n" else ""))
     # each list the command needs fails it, named; the gets, the pricing ConfigMap (none here: the bundled
     # catalog) and the namespaces (read for --tag-label only) are not needed by these two commands
     assert failures == {
