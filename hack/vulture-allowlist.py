@@ -37,6 +37,13 @@ daemon_threads
 request_queue_size
 handle_error
 client_address
+close_connection
+
+# http.server hooks of the API proxy in front of kube-apiserver (testenv/apiproxy.py).
+do_PUT
+do_POST
+do_PATCH
+do_DELETE
 
 # html.parser.HTMLParser hooks (tests/boardcheck.py).
 handle_starttag

@@ -59,7 +59,6 @@ class ApiProxy:
         self._conflicts_left = 0
         self._hook: Callable[[str], bool] | None = None
         self.answered_409 = 0  # status PUTs the proxy refused itself
-        self.status_puts = 0  # status PUTs seen (refused or forwarded)
         self.upstream_409 = 0  # status PUTs the API server itself answered 409
         self._local = threading.local()
         proxy = self
@@ -87,10 +86,6 @@ class ApiProxy:
     def conflicts(self, n: int) -> None:
         with self.lock:
             self._conflicts_left = n
-
-    def conflicts_left(self) -> int:
-        with self.lock:
-            return self._conflicts_left
 
     def before_status_put(self, hook: Callable[[str], bool]) -> None:
         with self.lock:
@@ -153,7 +148,6 @@ class ApiProxy:
         path = h.path.split("?", 1)[0]
         if h.command == "PUT" and path.endswith("/status"):
             with self.lock:
-                self.status_puts += 1
                 refuse = self._conflicts_left > 0
                 if refuse:
                     self._conflicts_left -= 1

@@ -144,6 +144,15 @@ def _next_status(
 def write_report(
     client: KubeClient, obj: JSON, ur: UsageReport, inputs: ReportInputs, opts: PassOptions, summary: PassSummary
 ) -> None:
+    try:
+        _write_report(client, obj, ur, inputs, opts, summary)
+    except NotFoundError:
+        _deleted(summary, "usagereport", obj)
+
+
+def _write_report(
+    client: KubeClient, obj: JSON, ur: UsageReport, inputs: ReportInputs, opts: PassOptions, summary: PassSummary
+) -> None:
     for _ in range(MAX_WRITE_ATTEMPTS):
         try:
             status, outcome, problem = _next_status(ur, inputs, opts)
@@ -174,16 +183,9 @@ def write_report(
             written, exact = _put(client, USAGE_REPORTS, obj, status, ur.status, opts, summary)
             if not exact:
                 outcome = None
-        except NotFoundError:
-            _deleted(summary, "usagereport", obj)
-            return
         except ConflictError:
             # Someone else wrote first: re-read and recompute from their checkpoint.
-            try:
-                obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)
-            except NotFoundError:
-                _deleted(summary, "usagereport", obj)
-                return
+            obj = get_object(client, USAGE_REPORTS, ur.metadata.namespace or "", ur.metadata.name)
             ur = UsageReport.model_validate(obj)
             if outcome is not None and ur.status.checkpoint is not None and ur.status.checkpoint.time >= opts.now:
                 summary.skipped.append(f"usagereport {key_of(obj)}: another reconciler already accounted this instant")

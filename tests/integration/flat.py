@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 PER_SECOND = Decimal("0.001")
-PER_HOUR = Decimal("3.6")
 
 
 def flat_profile(gpus: int, pool: dict[str, str] | None = None) -> dict[str, Any]:

@@ -68,9 +68,13 @@ def _checkpointed(status: dict, pod: str) -> int | None:  # type: ignore[type-ar
     return None
 
 
+@pytest.mark.usefixtures("installed")
 def test_watch_loops_overlapping_one_shot_passes_count_every_token_and_second_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "flat", flat_profile(2, {"infercost.test/pool": namespace}))
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
@@ -129,9 +133,13 @@ def test_watch_loops_overlapping_one_shot_passes_count_every_token_and_second_on
     check_invariants(st)
 
 
+@pytest.mark.usefixtures("installed")
 def test_history_never_shrinks_below_its_limit_and_checkpoints_never_move_back(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
     spec = {"costProfileRef": "flat", "namespaces": [namespace], "historyLimit": 2}

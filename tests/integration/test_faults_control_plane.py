@@ -18,7 +18,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.apiproxy import ApiProxy
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .flat import flat_profile, total_tokens
 from .world import GROUP, check_invariants, create, new_world, reconcile, status_of
 
@@ -45,9 +45,15 @@ def _via(proxy: ApiProxy, tmp_path: Path, namespace: str, now: str) -> tuple[int
     return out.returncode, out.stdout, out.stderr
 
 
+@pytest.mark.usefixtures("installed")
 def test_conflicts_on_every_status_write_for_a_while_lose_and_double_nothing(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, proxy: ApiProxy, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    proxy: ApiProxy,
+    tmp_path: Path,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip)
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 500))
@@ -80,9 +86,15 @@ def test_conflicts_on_every_status_write_for_a_while_lose_and_double_nothing(
     assert D(str(status_of(kube, "costprofiles", namespace, "flat")["hourlyCostUSD"])) == D("3.6")
 
 
+@pytest.mark.usefixtures("installed")
 def test_a_report_deleted_between_list_and_update_does_not_stop_the_pass(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, proxy: ApiProxy, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    proxy: ApiProxy,
+    tmp_path: Path,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip, "a-doomed", "b-kept")
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
@@ -109,9 +121,15 @@ def test_a_report_deleted_between_list_and_update_does_not_stop_the_pass(
     assert total_tokens(st) == (3_000, 0) and D(str(st["estimatedCostUSD"])) == D("3.6")
 
 
+@pytest.mark.usefixtures("installed")
 def test_a_profile_deleted_between_list_and_update_does_not_stop_the_pass(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, proxy: ApiProxy, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    proxy: ApiProxy,
+    tmp_path: Path,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip)
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
@@ -140,9 +158,13 @@ def test_a_profile_deleted_between_list_and_update_does_not_stop_the_pass(
     assert (ready["status"], ready["reason"]) == ("False", "CostProfileNotFound")
 
 
+@pytest.mark.usefixtures("installed")
 def test_referenced_profile_deleted_then_recreated_counts_every_token_and_hour_once(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip)
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 100))
@@ -168,9 +190,14 @@ def test_referenced_profile_deleted_then_recreated_counts_every_token_and_hour_o
     assert next(c for c in st["conditions"] if c["type"] == "Ready")["status"] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 def test_a_failing_exec_plugin_is_one_clear_error_and_writes_nothing(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    tmp_path: Path,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip)
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
@@ -202,9 +229,15 @@ def test_a_failing_exec_plugin_is_one_clear_error_and_writes_nothing(
     assert status_of(kube, "usagereports", namespace, "daily") == before
 
 
+@pytest.mark.usefixtures("installed")
 def test_export_out_never_leaves_a_partial_file(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, proxy: ApiProxy, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    proxy: ApiProxy,
+    tmp_path: Path,
+) -> None:
     ip = new_ip()
     _world(kube, sim, namespace, ip)
     sim.write(ip, 8000, metricsgen.vllm("m", 0, 0))

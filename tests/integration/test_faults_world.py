@@ -10,11 +10,13 @@ import io
 import json
 from decimal import Decimal as D
 
+import pytest
+
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 from testenv.simpod import delete_pod, make_pod
 
-from .conftest import Sim, run_cli
+from .conftest import NewIp, Sim, run_cli
 from .flat import flat_profile, total_tokens
 from .world import STARTED, check_invariants, create, new_world, reconcile, status_of
 
@@ -43,7 +45,7 @@ def _bad_text(fault: str, tokens: int) -> str | bytes | None:
     """The body served during the fault (None: the healthy body, misbehaving by sidecar or port)."""
     good = metricsgen.vllm(fault, tokens, tokens // 10)
     series = f'vllm:prompt_tokens_total{{engine="0",model_name="{fault}"}}'
-    return {
+    bodies: dict[str, str | bytes] = {
         "nan": good.replace(f"{series} {tokens}.0", f"{series} NaN"),
         "inf": good.replace(f"{series} {tokens}.0", f"{series} +Inf"),
         "neginf": good.replace(f"{series} {tokens}.0", f"{series} -Inf"),
@@ -53,12 +55,17 @@ def _bad_text(fault: str, tokens: int) -> str | bytes | None:
         "malformed": 'vllm:prompt_tokens_total{model_name="malformed" 12\n',
         # 20 MiB: a valid page padded with comment lines, past the 16 MiB --max-scrape-bytes default
         "huge": (good + ("# padding " + "x" * 1013 + "\n") * (20 * 1024)).encode(),
-    }.get(fault)
+    }
+    return bodies.get(fault)
 
 
+@pytest.mark.usefixtures("installed")
 def test_every_endpoint_fault_at_once_then_healed_loses_and_doubles_nothing(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     w = new_world(kube, sim, namespace)
     pool = {"infercost.test/pool": namespace}
     create(kube, "costprofiles", namespace, "flat", flat_profile(16, pool))  # 14 pods hold 14 of 16
@@ -130,9 +137,13 @@ def test_every_endpoint_fault_at_once_then_healed_loses_and_doubles_nothing(
     assert next(c for c in st["conditions"] if c["type"] == "ScrapeHealthy")["status"] == "True"
 
 
+@pytest.mark.usefixtures("installed")
 def test_label_values_with_quotes_newlines_and_unicode_survive_status_report_and_export(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
     create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
@@ -189,9 +200,13 @@ def test_label_values_with_quotes_newlines_and_unicode_survive_status_report_and
     assert D(row["BilledCost"]) == D("3.6")
 
 
+@pytest.mark.usefixtures("installed")
 def test_counter_reset_pod_recreated_under_its_name_and_exporter_restart_count_exactly(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
     w = new_world(kube, sim, namespace)
     w.add_exporter(new_ip(), gpu_count=2)
     profile = flat_profile(2, {"infercost.test/pool": namespace})

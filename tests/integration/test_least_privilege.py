@@ -10,13 +10,14 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .budgetworld import budget
-from .conftest import REPO, Sim, run_cli
+from .conftest import REPO, NewIp, Sim, run_cli
 from .flat import flat_profile, total_tokens
 from .identities import RBAC, bind, user_kubeconfig
 from .identities import user as user_subject
@@ -84,9 +85,14 @@ OPTIONAL = {
 }
 
 
+@pytest.mark.usefixtures("installed", "prometheus_rule_crd")
 def test_reconcile_under_the_shipped_roles_and_with_each_permission_removed(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, tmp_path: Path, prometheus_rule_crd: str
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    tmp_path: Path,
+) -> None:
     roles = _roles()
     reconciler, proxy = roles["infercost-reconciler"], roles["infercost-pod-proxy"]
     w = new_world(kube, sim, namespace)
@@ -160,9 +166,14 @@ def test_reconcile_under_the_shipped_roles_and_with_each_permission_removed(
     assert total_tokens(st)[0] == tokens - 1_000
 
 
+@pytest.mark.usefixtures("installed")
 def test_viewer_commands_under_the_shipped_role_and_with_each_permission_removed(
-    installed: None, kube: KubeClient, sim: Sim, namespace: str, new_ip, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+    tmp_path: Path,
+) -> None:
     viewer = _roles()["infercost-viewer"]
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
