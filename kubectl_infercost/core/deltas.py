@@ -6,8 +6,9 @@ A counter that went down for the same series restarted: its whole current value 
 A pod UID not in the checkpoint counts from zero if it started after the checkpoint,
 otherwise it is only baselined. A series missing from a successful scrape, a pod whose
 scrape failed and a pod that exists but is not Running all keep their checkpoint
-entries, so their tokens arrive when they answer again. Only a pod whose UID is gone
-leaves the checkpoint.
+entries, so their tokens arrive when they answer again. So does a pod whose checkpoint holds
+values read after this pass began reading (an overlapping reconciler's). Only a pod whose UID
+is gone leaves the checkpoint.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class PodObservation:
     series: Mapping[str, TokenCounter] | None  # series identity -> counter; None when the scrape failed
     # With a history source: each series' samples; ``series`` then holds its last sample's values.
     samples: Mapping[str, SeriesSamples] | None = None
+    # When this pass began and finished reading the counters (None: unknown, never treated as stale).
+    read_window: tuple[datetime, datetime] | None = None
 
     def model_of(self, counter: TokenCounter) -> str:
         return counter.model or self.model
@@ -55,6 +58,21 @@ class PodObservation:
 class PodDelta:
     pod: PodObservation
     tokens: dict[str, tuple[int, int]] = field(default_factory=dict)  # model -> (input, output) in the interval
+
+
+def is_stale(pod: PodObservation, old: PodCheckpoint | None) -> bool:
+    """Whether the checkpoint holds values read after this pass began reading (another reconciler's).
+
+    Two reconcilers may overlap: one that read a counter before a restart and writes after the other
+    recorded the restarted counter would take its older, higher value for new growth. Such a reading
+    is not used; the pod keeps its checkpoint, and its growth arrives with the next pass.
+    """
+    return (
+        old is not None
+        and old.observed_at is not None
+        and pod.read_window is not None
+        and pod.read_window[0] < old.observed_at
+    )
 
 
 def _previous(checkpoint: Checkpoint | None) -> dict[str, PodCheckpoint]:
@@ -78,9 +96,9 @@ def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[Pod
     for pod in pods:
         delta = PodDelta(pod)
         deltas.append(delta)
-        if pod.series is None:
-            continue
         old = before.get(pod.uid)
+        if pod.series is None or is_stale(pod, old):
+            continue
         if old is None and not (pod.started is not None and pod.started > checkpoint.time):
             continue  # existed before the checkpoint but unseen: baseline only
         if old is not None and any(s.labels is None for s in old.series):
@@ -134,7 +152,7 @@ def next_pod_checkpoints(
     out: list[PodCheckpoint] = []
     for pod in pods:
         old = before.get(pod.uid)
-        if pod.series is not None:
+        if pod.series is not None and not is_stale(pod, old):
             series = {
                 identity: SeriesCheckpoint(model=pod.model_of(c), labels=identity, in_=c.input, out=c.output)
                 for identity, c in pod.series.items()
@@ -143,7 +161,12 @@ def next_pod_checkpoints(
                 if kept.labels is not None and kept.labels not in series:
                     series[kept.labels] = kept
             ordered = [series[k] for k in sorted(series)]
-            out.append(PodCheckpoint(uid=pod.uid, namespace=pod.namespace, name=pod.name, series=ordered))
+            observed_at = pod.read_window[1] if pod.read_window is not None else None
+            out.append(
+                PodCheckpoint(
+                    uid=pod.uid, namespace=pod.namespace, name=pod.name, observed_at=observed_at, series=ordered
+                )
+            )
         elif old is not None:
             out.append(old)
         elif checkpoint is not None and pod.started is not None and pod.started > checkpoint.time:

@@ -97,6 +97,8 @@ class PodCheckpoint(KubeModel):
     uid: str
     namespace: str
     name: str
+    # When the scrape whose values these are had finished; None in checkpoints of older versions.
+    observed_at: Timestamp | None = None
     series: list[SeriesCheckpoint] = Field(default_factory=list)
 
 

@@ -7,6 +7,7 @@ report. One bad object or one dead endpoint is recorded and never stops the pass
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from ..budgets import BudgetPass, reconcile_budgets
@@ -141,6 +142,7 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
 
     in_scope = [p for _, _, scope in reports for p in scope]
     all_exporters = [e for v in exporters.values() for e in v]
+    reading_began = datetime.now(UTC)
     if opts.prometheus is not None:
         parsed = _from_prometheus(opts, reports, in_scope, all_exporters, progress, summary)
     else:
@@ -155,6 +157,7 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
         parsed = parse_all(in_scope, all_exporters, scraped)
         summary.endpoints = len(scraped)
     summary.failed_endpoints += parsed.failure_lines(parsed.failures)
+    parsed.read_window = (reading_began, datetime.now(UTC))
 
     outcomes = {}
     usable: set[ProfileKey] = set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from ..core.cost import GpuEnergy
@@ -24,6 +25,7 @@ class Parsed:
     gpus: dict[Endpoint, list[GpuReading]] = field(default_factory=dict)
     failures: dict[Endpoint, str] = field(default_factory=dict)
     samples: dict[Endpoint, dict[str, SeriesSamples]] = field(default_factory=dict)  # history sources only
+    read_window: tuple[datetime, datetime] | None = None  # when reading the counters began and ended
 
     def fail(self, endpoint: Endpoint, error: str | None) -> None:
         self.failures[endpoint] = f"{endpoint.namespace}/{endpoint.pod}:{endpoint.port}: {error}"
@@ -98,6 +100,8 @@ def observe_pods(scope: list[discovery.InferencePod], parsed: Parsed, dcgm: Dcgm
         series = parsed.tokens.get(pod.endpoint)
         samples = parsed.samples.get(pod.endpoint)
         observations.append(
-            PodObservation(pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series, samples)
+            PodObservation(
+                pod.uid, pod.namespace, pod.name, pod.model, pod.started, gpus, series, samples, parsed.read_window
+            )
         )
     return observations

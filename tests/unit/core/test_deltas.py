@@ -163,3 +163,68 @@ def test_sampled_series_count_increases_after_the_checkpoint_including_a_reset_b
     # the checkpoint keeps the last sample's values: the next pass counts from 260 / 20
     (kept,) = next_pod_checkpoints(checkpoint, [pod])
     assert [(s.in_, s.out) for s in kept.series] == [(260, 20)]
+
+
+def _read(at: int) -> tuple[datetime, datetime]:
+    """A read window of one second starting ``at`` seconds into real time (any clock, as long as one)."""
+    start = datetime(2026, 12, 2, 12, 0, tzinfo=UTC) + timedelta(seconds=at)
+    return start, start + timedelta(seconds=1)
+
+
+def read_obs(value: int, window: tuple[datetime, datetime]) -> PodObservation:
+    return PodObservation("u1", "ns", "pod", "m", BEFORE, 0, {"": TokenCounter(None, value, 0)}, None, window)
+
+
+def test_a_reading_older_than_the_checkpoints_adds_nothing_and_keeps_the_checkpoint() -> None:
+    # Two reconcilers overlap. Checkpoint 900 (read at 0-1 s). Reconciler A reads 1,000 at 10-11 s, then
+    # the server restarts; reconciler B reads 50 at 12-13 s and writes first: +50 (a drop: a restart).
+    # A's write conflicts; on the re-read checkpoint (50, read until 13 s) A's reading began at 10 s,
+    # before that: it is not used (else 1,000 - 50 = 950 would be counted again).
+    # Truth: 100 (900 -> 1,000 before the restart, seen by A only) is unknowable to B; B saw 50. A's
+    # next pass reads 80 at 20-21 s: +30. Recorded 50 + 30 = 80 (the 100 A saw is lost with A's pass,
+    # never counted twice).
+    st = run(
+        [
+            ([read_obs(900, _read(0))], None),
+            ([read_obs(50, _read(12))], None),
+            ([read_obs(1_000, _read(10))], None),
+            ([read_obs(80, _read(20))], None),
+        ]
+    )
+    assert tokens(st) == {"m": (80, 0)}
+    [pod] = st.checkpoint.pods if st.checkpoint else []
+    assert (pod.series[0].in_, pod.observed_at) == (80, _read(20)[1])
+
+
+def test_a_stale_reading_keeps_the_checkpoint_entry_as_it_was() -> None:
+    checkpoint = Checkpoint(
+        time=T0,
+        pods=[
+            PodCheckpoint(
+                uid="u1",
+                namespace="ns",
+                name="pod",
+                observed_at=_read(12)[1],
+                series=[SeriesCheckpoint(model="m", labels="", in_=50, out=0)],
+            )
+        ],
+    )
+    stale = read_obs(1_000, _read(10))
+    assert token_deltas(checkpoint, [stale])[0].tokens == {}
+    assert next_pod_checkpoints(checkpoint, [stale]) == checkpoint.pods
+    fresh = read_obs(70, _read(13))  # began as the checkpoint's reading ended: used
+    assert token_deltas(checkpoint, [fresh])[0].tokens == {"m": (20, 0)}
+    assert next_pod_checkpoints(checkpoint, [fresh])[0].observed_at == _read(13)[1]
+
+
+def test_checkpoints_without_a_read_time_and_observations_without_a_window_are_never_stale() -> None:
+    # Older checkpoints (no observedAt) and callers that do not say when they read: compared as before.
+    # 100 (baseline, no read time) -> 250 read at 0-1 s: +150 -> 300 with no window: +50.
+    st = run(
+        [
+            ([obs("m", {"": TokenCounter(None, 100, 0)})], None),
+            ([read_obs(250, _read(0))], None),
+            ([obs("m", {"": TokenCounter(None, 300, 0)})], None),
+        ]
+    )
+    assert tokens(st) == {"m": (200, 0)}
