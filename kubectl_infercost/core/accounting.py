@@ -6,7 +6,7 @@ and the totals are sums of the rounded parts, so the invariants of docs/accounti
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -43,11 +43,37 @@ class PassOutcome:
     oversubscribed: bool = False  # pods claimed more GPUs than the profile has: a warning
 
 
-def _gpu_checkpoints(gpus: list[GpuEnergy]) -> list[GpuCheckpoint]:
+def _gpu_checkpoints(gpus: list[GpuEnergy], kept: Mapping[str, GpuCheckpoint] | None = None) -> list[GpuCheckpoint]:
+    """The GPUs' entries after this pass: their readings, or the kept entries of stale readings."""
+    kept = kept or {}
     return [
-        GpuCheckpoint(uuid=g.uuid, node=g.node, energy_mj=g.energy_mj, power_w=g.power_w)
+        kept.get(g.uuid)
+        or GpuCheckpoint(
+            uuid=g.uuid,
+            node=g.node,
+            observed_at=g.read_window[1] if g.read_window is not None else None,
+            energy_mj=g.energy_mj,
+            power_w=g.power_w,
+        )
         for g in sorted(gpus, key=lambda g: g.uuid)
     ]
+
+
+def _stale_gpus(checkpoint: Checkpoint, gpus: list[GpuEnergy]) -> dict[str, GpuCheckpoint]:
+    """Checkpoint entries holding readings taken after this pass began reading (an overlapping reconciler's).
+
+    A stale energy counter compared with a newer entry would put energy into two intervals; such a GPU
+    keeps its entry and counts as unchanged in this interval (its energy arrives with the next pass).
+    """
+    entries = {g.uuid: g for g in checkpoint.gpus}
+    return {
+        g.uuid: old
+        for g in gpus
+        if g.read_window is not None
+        and (old := entries.get(g.uuid)) is not None
+        and old.observed_at is not None
+        and g.read_window[0] < old.observed_at
+    }
 
 
 def _previous_gpus(checkpoint: Checkpoint) -> dict[str, GpuEnergy]:
@@ -88,7 +114,10 @@ def advance(
         return PassOutcome(new)
 
     deltas = token_deltas(checkpoint, pods)
-    energy = interval_energy(profile, _previous_gpus(checkpoint), gpus, hours_between(checkpoint.time, now))
+    stale = _stale_gpus(checkpoint, gpus)
+    previous = _previous_gpus(checkpoint)
+    readings = [previous[g.uuid] if g.uuid in stale else g for g in gpus]
+    energy = interval_energy(profile, previous, readings, hours_between(checkpoint.time, now))
     cost = interval_cost(profile, checkpoint.time, now, energy)
     alloc = attribute(deltas, cost.total, cost.hours, profile.hardware.gpu_count, spec.output_token_weight)
     segments = split_interval(checkpoint.time, now, spec.schedule, spec.time_zone)
@@ -106,7 +135,7 @@ def advance(
     new.period_end = now
     new.history = new.history[: spec.history_limit]
     new.checkpoint = Checkpoint(
-        time=now, pods=next_pod_checkpoints(checkpoint, pods, existing_pods), gpus=_gpu_checkpoints(gpus)
+        time=now, pods=next_pod_checkpoints(checkpoint, pods, existing_pods), gpus=_gpu_checkpoints(gpus, stale)
     )
     _refresh(new, catalog)
     outcome.accrued_usd = _grand_total(new) - before_total

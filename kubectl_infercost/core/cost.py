@@ -60,6 +60,8 @@ class GpuEnergy:
     node: str | None
     energy_mj: int | None
     power_w: Decimal | None
+    # When the pass began and finished reading it (None: unknown, never treated as stale).
+    read_window: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)

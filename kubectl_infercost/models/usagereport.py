@@ -105,6 +105,7 @@ class PodCheckpoint(KubeModel):
 class GpuCheckpoint(KubeModel):
     uuid: str
     node: str | None = None
+    observed_at: Timestamp | None = None  # when the pass that read these values had finished reading
     energy_mj: int | None = Field(default=None, alias="energyMJ")
     power_w: Number | None = Field(default=None, alias="powerW")
 

@@ -85,7 +85,7 @@ def dcgm_outcome(exporters: list[discovery.ExporterPod], nodes: list[str], parse
                 continue  # the same GPU seen by another exporter pod: the first (by node, pod name) counts
             power = None if r.power_watts is None else Decimal(repr(r.power_watts))
             # The exporter pod's node is authoritative, whatever its Hostname label says.
-            gpus[r.uuid] = GpuEnergy(r.uuid, exp.node, r.energy_mj, power)
+            gpus[r.uuid] = GpuEnergy(r.uuid, exp.node, r.energy_mj, power, parsed.read_window)
             if r.model_name:
                 models[r.uuid] = r.model_name
             if r.pod and r.namespace:

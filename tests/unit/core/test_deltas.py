@@ -228,3 +228,18 @@ def test_checkpoints_without_a_read_time_and_observations_without_a_window_are_n
         ]
     )
     assert tokens(st) == {"m": (200, 0)}
+
+
+def test_a_stale_energy_reading_puts_no_energy_into_two_intervals() -> None:
+    # The GPU's energy counter: 0 (read at 0 s), 2 kWh (read at 12 s, by reconciler B), then reconciler A's
+    # older reading of 1 kWh (began at 10 s) writes, then 3 kWh (read at 20 s). The counter went 0 -> 3 kWh:
+    # 3 kWh in all (2 + 0 + 1). Taking A's reading would put 1 -> 2 kWh twice: 2 + 0 + 2 = 4 kWh.
+    kwh_mj = 3_600_000_000  # millijoules per kWh
+    readings = [(0, 0), (2 * kwh_mj, 12), (1 * kwh_mj, 10), (3 * kwh_mj, 20)]
+    status = UsageReportStatus()
+    for i, (energy, at) in enumerate(readings):
+        gpu = GpuEnergy("GPU-1", "n", energy, None, _read(at))
+        status = advance(SPEC, status, PROFILE, T0 + i * HOUR, [], [gpu], None, None).status
+    assert status.energy_kwh == D(3)
+    [entry] = status.checkpoint.gpus if status.checkpoint else []
+    assert (entry.energy_mj, entry.observed_at) == (3 * kwh_mj, _read(20)[1])
