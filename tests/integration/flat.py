@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from .world import World, create, new_world
+
+if TYPE_CHECKING:
+    from kubectl_infercost.kube.client import KubeClient
+
+    from .conftest import Sim
 
 PER_SECOND = Decimal("0.001")
 
@@ -29,6 +36,14 @@ def flat_profile(gpus: int, pool: dict[str, str] | None = None) -> dict[str, Any
     if pool:
         spec["nodeSelector"] = pool
     return spec
+
+
+def flat_world(kube: KubeClient, sim: Sim, namespace: str, gpus: int, **report: Any) -> World:
+    """The test's node pool, a flat CostProfile ``flat`` over it and a UsageReport ``daily`` of the namespace."""
+    world = new_world(kube, sim, namespace)
+    create(kube, "costprofiles", namespace, "flat", flat_profile(gpus, {"infercost.test/pool": namespace}))
+    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace], **report})
+    return world
 
 
 def instant(text: str) -> datetime:

@@ -15,7 +15,7 @@ from kubectl_infercost.kube.client import KubeClient
 from testenv import metricsgen
 
 from .conftest import NewIp, Sim, run_cli
-from .flat import PER_SECOND, accounted_seconds, flat_profile, total_tokens, total_usd
+from .flat import PER_SECOND, accounted_seconds, flat_profile, flat_world, total_tokens, total_usd
 from .world import check_invariants, create, new_world, reconcile_in_parallel, status_of
 
 
@@ -75,9 +75,7 @@ def test_watch_loops_overlapping_one_shot_passes_count_every_token_and_second_on
     namespace: str,
     new_ip: NewIp,
 ) -> None:
-    w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "flat", flat_profile(2, {"infercost.test/pool": namespace}))
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
+    w = flat_world(kube, sim, namespace, 2)
     ips = [new_ip(), new_ip()]
     counters = [1_000, 50]
     for i, ip in enumerate(ips):
@@ -140,10 +138,7 @@ def test_history_never_shrinks_below_its_limit_and_checkpoints_never_move_back(
     namespace: str,
     new_ip: NewIp,
 ) -> None:
-    w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
-    spec = {"costProfileRef": "flat", "namespaces": [namespace], "historyLimit": 2}
-    create(kube, "usagereports", namespace, "daily", spec)
+    w = flat_world(kube, sim, namespace, 1, historyLimit=2)
     ip = new_ip()
     w.inference_pod("vllm", namespace, ip, "m", gpus=1)
     sim.write(ip, 8000, metricsgen.vllm("m", 0, 0))

@@ -17,7 +17,7 @@ from testenv import metricsgen
 from testenv.simpod import delete_pod, make_pod
 
 from .conftest import NewIp, Sim, run_cli
-from .flat import flat_profile, total_tokens
+from .flat import flat_profile, flat_world, total_tokens
 from .world import STARTED, check_invariants, create, new_world, reconcile, status_of
 
 T0, T1, T2 = "2026-04-20T10:00:00Z", "2026-04-20T11:00:00Z", "2026-04-20T12:00:00Z"
@@ -66,10 +66,7 @@ def test_every_endpoint_fault_at_once_then_healed_loses_and_doubles_nothing(
     namespace: str,
     new_ip: NewIp,
 ) -> None:
-    w = new_world(kube, sim, namespace)
-    pool = {"infercost.test/pool": namespace}
-    create(kube, "costprofiles", namespace, "flat", flat_profile(16, pool))  # 14 pods hold 14 of 16
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
+    w = flat_world(kube, sim, namespace, 16)  # 14 pods hold 14 of 16
     ips = {}
     for fault in FAULTS:
         ips[fault] = new_ip()
@@ -144,9 +141,7 @@ def test_label_values_with_quotes_newlines_and_unicode_survive_status_report_and
     namespace: str,
     new_ip: NewIp,
 ) -> None:
-    w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
+    w = flat_world(kube, sim, namespace, 1)
     ip = new_ip()
     # the model as vLLM reports it: a quote, a backslash, a newline, a comma and non-ASCII letters
     model = 'say "hi",\\ then\nnext: Grüße 模型 🚀'

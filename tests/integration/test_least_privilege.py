@@ -18,10 +18,10 @@ from testenv import metricsgen
 
 from .budgetworld import budget
 from .conftest import REPO, NewIp, Sim, run_cli
-from .flat import flat_profile, total_tokens
+from .flat import flat_world, total_tokens
 from .identities import RBAC, bind, user_kubeconfig
 from .identities import user as user_subject
-from .world import GROUP, create, new_world, reconcile, status_of
+from .world import GROUP, reconcile, status_of
 
 Atom = tuple[str, str, str]  # (API group, resource, verb)
 
@@ -95,9 +95,7 @@ def test_reconcile_under_the_shipped_roles_and_with_each_permission_removed(
 ) -> None:
     roles = _roles()
     reconciler, proxy = roles["infercost-reconciler"], roles["infercost-pod-proxy"]
-    w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
+    w = flat_world(kube, sim, namespace, 1)
     budget(kube, namespace)
     ip = new_ip()
     w.inference_pod("vllm", namespace, ip, "m", gpus=1)
@@ -175,9 +173,7 @@ def test_viewer_commands_under_the_shipped_role_and_with_each_permission_removed
     tmp_path: Path,
 ) -> None:
     viewer = _roles()["infercost-viewer"]
-    w = new_world(kube, sim, namespace)
-    create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
-    create(kube, "usagereports", namespace, "daily", {"costProfileRef": "flat", "namespaces": [namespace]})
+    w = flat_world(kube, sim, namespace, 1)
     budget(kube, namespace)
     ip = new_ip()
     w.inference_pod("vllm", namespace, ip, "m", gpus=1)
