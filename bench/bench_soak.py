@@ -4,8 +4,11 @@ failures and relabels (run inside scripts/with-cluster; ``make bench`` does).
 Two watch loops run at once (as two replicas would), so status writes conflict. A driver serves the
 pods' counters and keeps the truth itself: every token it adds after the baseline. A counter is reset
 (a container restart) only once a written checkpoint holds its last value, so no served token is
-unobservable. Endpoints fail for a few seconds (500, 503, garbage, a slow answer) while their counters
-keep growing; llama.cpp pods are relabelled to another model.
+unobservable. A restarted vLLM pod serves new ``_created`` samples and process start and grows at
+once, past its old value too; a restarted llama.cpp pod, whose page says nothing of when it started,
+grows again once a checkpoint holds its post-restart value (a counter below its old one: the only
+restart a value-only page shows). Endpoints fail for a few seconds (500, 503, garbage, a slow answer)
+while their counters keep growing; llama.cpp pods are relabelled to another model.
 
 The money truth needs none of the code under test: the CostProfile costs $31,536 over 1 year of 8,760
 hours = $3.60/h = $0.001 a second, electricity $0; passes run on whole seconds; each of the 200 pods
@@ -61,6 +64,8 @@ class Pod:
     truth_out: int = 0
     failing_until: float = 0.0
     restarting: bool = False
+    started: float | None = None  # a vLLM process start after a restart (None: the scrape's own)
+    reset_unseen: bool = False  # a restarted llama.cpp pod whose post-restart value no checkpoint holds yet
 
     @property
     def name(self) -> str:
@@ -73,7 +78,7 @@ class Pod:
     def page(self) -> str:
         if self.llamacpp:
             return metricsgen.llamacpp(self.tin, self.tout)
-        return metricsgen.vllm(self.model, self.tin, self.tout)
+        return metricsgen.vllm(self.model, self.tin, self.tout, started=self.started)
 
 
 class Sim:
@@ -228,50 +233,65 @@ class Driver:
         raise SystemExit("cannot read the soak report")
 
     def tick(self, now: float, growing: bool) -> None:
-        seen = checkpointed(self.status()) if any(p.restarting for p in self.pods) else {}
+        waiting = any(p.restarting or p.reset_unseen for p in self.pods)
+        seen = checkpointed(self.status()) if waiting else {}
         for pod in self.pods:
             if pod.restarting:
                 if seen.get(pod.name) == (pod.tin, pod.tout) and pod.failing_until <= now:
-                    # the checkpoint holds its last values: restart it, its counters start again low
-                    new_in = self.rng.randint(0, min(pod.tin - 1, 50))
-                    new_out = self.rng.randint(0, min(pod.tout - 1, 20)) if pod.tout else 0
-                    pod.tin, pod.tout = new_in, new_out
-                    pod.truth_in += new_in
-                    pod.truth_out += new_out
-                    pod.restarting = False
-                    self.sim.serve(pod)
+                    self.restart(pod)
                 continue
+            if pod.reset_unseen:
+                if seen.get(pod.name) != (pod.tin, pod.tout):
+                    continue
+                pod.reset_unseen = False
             if pod.failing_until and pod.failing_until <= now:
                 pod.failing_until = 0.0
                 self.sim.heal(pod)
-            if not growing:
-                continue
-            changed = False
-            if self.rng.random() < 0.5:
-                add_in, add_out = self.rng.randint(1, 500), self.rng.randint(0, 200)
-                pod.tin += add_in
-                pod.tout += add_out
-                pod.truth_in += add_in
-                pod.truth_out += add_out
-                changed = True
-            roll = self.rng.random()
-            if roll < 0.0008 and not pod.failing_until and pod.tin > 0:
-                pod.restarting = True  # frozen until a checkpoint holds these values
-                self.restarts += 1
-            elif roll < 0.0016 and not pod.failing_until:
-                pod.failing_until = now + self.rng.uniform(2, 6)
-                self.sim.fail(pod, self.rng.choice(["500", "503", "garbage", "slow"]))
-                self.failures += 1
-                continue
-            elif roll < 0.0024 and pod.llamacpp:
-                pod.model = f"llama-{self.rng.randint(0, 9)}"
-                patch = {"metadata": {"labels": {"infercost.ai/model": pod.model}}}
-                self.client.merge_patch(f"/api/v1/namespaces/{NS}/pods/{pod.name}", patch)
-                self.relabels += 1
-            if changed and not pod.failing_until:
-                self.sim.serve(pod)
-            elif changed and pod.failing_until:
-                pass  # served once healed; the counter grew meanwhile
+            if growing:
+                self.grow(pod, now)
+
+    def grow(self, pod: Pod, now: float) -> None:
+        """Maybe add tokens, then maybe restart, fail or relabel the pod."""
+        changed = False
+        if self.rng.random() < 0.5:
+            add_in, add_out = self.rng.randint(1, 500), self.rng.randint(0, 200)
+            pod.tin += add_in
+            pod.tout += add_out
+            pod.truth_in += add_in
+            pod.truth_out += add_out
+            changed = True
+        roll = self.rng.random()
+        if roll < 0.0008 and not pod.failing_until and pod.tin > 0:
+            pod.restarting = True  # frozen until a checkpoint holds these values
+            self.restarts += 1
+        elif roll < 0.0016 and not pod.failing_until:
+            pod.failing_until = now + self.rng.uniform(2, 6)
+            self.sim.fail(pod, self.rng.choice(["500", "503", "garbage", "slow"]))
+            self.failures += 1
+            return
+        elif roll < 0.0024 and pod.llamacpp:
+            pod.model = f"llama-{self.rng.randint(0, 9)}"
+            patch = {"metadata": {"labels": {"infercost.ai/model": pod.model}}}
+            self.client.merge_patch(f"/api/v1/namespaces/{NS}/pods/{pod.name}", patch)
+            self.relabels += 1
+        if changed and not pod.failing_until:
+            self.sim.serve(pod)
+        elif changed and pod.failing_until:
+            pass  # served once healed; the counter grew meanwhile
+
+    def restart(self, pod: Pod) -> None:
+        """The checkpoint holds its last values: restart it, its counters start again low."""
+        new_in = self.rng.randint(0, min(pod.tin - 1, 50))
+        new_out = self.rng.randint(0, min(pod.tout - 1, 20)) if pod.tout else 0
+        pod.tin, pod.tout = new_in, new_out
+        pod.truth_in += new_in
+        pod.truth_out += new_out
+        pod.restarting = False
+        if pod.llamacpp:
+            pod.reset_unseen = True
+        else:
+            pod.started = time.time()
+        self.sim.serve(pod)
 
     def settle(self, deadline: float) -> dict[str, Any]:
         """Heal everything, finish restarts, wait until a checkpoint holds every pod's final counters."""

@@ -23,9 +23,16 @@ def _vllm_template() -> str:
     return (FIXTURES / "vllm-v1-kops-2026-03.prom").read_text()
 
 
-def vllm(model: str, prompt_tokens: int, generation_tokens: int) -> str:
-    """The real vLLM V1 scrape, serving ``model`` with the given counter values."""
+def vllm(model: str, prompt_tokens: int, generation_tokens: int, started: float | None = None) -> str:
+    """The real vLLM V1 scrape, serving ``model`` with the given counter values.
+
+    ``started`` (seconds since the epoch) replaces the process start and every ``_created`` sample, as a
+    restarted vLLM process gives new ones; without it they stay the scrape's own.
+    """
     text = _vllm_template().replace(f'model_name="{_VLLM_MODEL}"', f'model_name="{model}"')
+    if started is not None:
+        starts = r"^((?:process_start_time_seconds|\S+_created\{[^}]*\})) \S+$"
+        text = re.sub(starts, rf"\g<1> {started!r}", text, flags=re.M)
     text = re.sub(r"^(vllm:prompt_tokens_total\{[^}]*\}) \S+$", rf"\g<1> {prompt_tokens}.0", text, flags=re.M)
     return re.sub(r"^(vllm:generation_tokens_total\{[^}]*\}) \S+$", rf"\g<1> {generation_tokens}.0", text, flags=re.M)
 

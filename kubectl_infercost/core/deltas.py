@@ -2,7 +2,9 @@
 
 A counter's identity is its series (pod UID + the series' own labels), never the pod's
 model label: relabelling a pod only changes where future deltas are attributed.
-A counter that went down for the same series restarted: its whole current value is new.
+A counter that went down for the same series restarted: its whole current value is new; so is one
+whose server gives another start time than the checkpoint's (it restarted and may have grown past
+its old value since).
 A pod UID not in the checkpoint counts from zero if it started after the checkpoint,
 otherwise it is only baselined. A series missing from a successful scrape, a pod whose
 scrape failed and a pod that exists but is not Running all keep their checkpoint
@@ -27,11 +29,17 @@ SeriesSamples = tuple[Sequence[CounterSample], Sequence[CounterSample]]
 
 @dataclass(frozen=True)
 class TokenCounter:
-    """One series' cumulative tokens; ``model`` is its own model_name label, if it has one."""
+    """One series' cumulative tokens; ``model`` is its own model_name label, if it has one.
+
+    ``started`` is when the counters began, when the server says (its ``_created`` samples or process
+    start): a start other than the checkpoint's is a restart, even if the counter has since grown past
+    its old value, which comparing values alone cannot tell.
+    """
 
     model: str | None
     input: int
     output: int
+    started: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,11 @@ def _previous(checkpoint: Checkpoint | None) -> dict[str, PodCheckpoint]:
     return {p.uid: p for p in checkpoint.pods} if checkpoint else {}
 
 
+def _restarted(kept: SeriesCheckpoint, counter: TokenCounter) -> bool:
+    """The server says the counters began at another time than those of the checkpoint."""
+    return kept.started_at is not None and counter.started is not None and kept.started_at != counter.started
+
+
 def _growth(current: tuple[int, int], previous: tuple[int, int]) -> tuple[int, int]:
     """Per counter: the increase, or the whole current value after a restart (it went down)."""
     return tuple(c - p if c >= p else c for c, p in zip(current, previous, strict=True))  # type: ignore[return-value]
@@ -104,11 +117,14 @@ def token_deltas(checkpoint: Checkpoint, pods: list[PodObservation]) -> list[Pod
         if old is not None and any(s.labels is None for s in old.series):
             _legacy_deltas(delta, old)
             continue
-        old_series = {s.labels: (s.in_, s.out) for s in old.series} if old else {}
+        old_series = {s.labels: s for s in old.series} if old else {}
         for identity, counter in pod.series.items():
-            previous = old_series.get(identity, (0, 0))  # a new series started from zero
+            kept = old_series.get(identity)
+            previous = (kept.in_, kept.out) if kept else (0, 0)  # a new series started from zero
             history = pod.samples.get(identity) if pod.samples is not None else None
-            if history is None:
+            if history is None and kept is not None and _restarted(kept, counter):
+                grown = (counter.input, counter.output)
+            elif history is None:
                 grown = _growth((counter.input, counter.output), previous)
             else:
                 grown = _sampled_growth(history, previous, checkpoint.time)
@@ -154,7 +170,9 @@ def next_pod_checkpoints(
         old = before.get(pod.uid)
         if pod.series is not None and not is_stale(pod, old):
             series = {
-                identity: SeriesCheckpoint(model=pod.model_of(c), labels=identity, in_=c.input, out=c.output)
+                identity: SeriesCheckpoint(
+                    model=pod.model_of(c), labels=identity, in_=c.input, out=c.output, started_at=c.started
+                )
                 for identity, c in pod.series.items()
             }
             for kept in old.series if old else []:

@@ -71,11 +71,17 @@ _HOST_LABELS = ("Hostname", "hostname")
 
 @dataclass(frozen=True, slots=True)
 class SeriesCounter:
-    """One series' cumulative (input, output) tokens; ``model`` is its model_name label, if any."""
+    """One series' cumulative (input, output) tokens; ``model`` is its model_name label, if any.
+
+    ``started`` is when the counter began (seconds since the epoch): its ``_created`` sample, else
+    the page's ``process_start_time_seconds``; None when the server exposes neither. A counter whose
+    start moved restarted, even if it has since grown past its old value.
+    """
 
     model: str | None
     input: int
     output: int
+    started: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +161,52 @@ def series_identity(labels: Mapping[str, str]) -> str:
     return ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
 
 
+_PROCESS_START = "process_start_time_seconds"
+
+
+def _created_name(counter: str) -> str:
+    """prometheus_client's creation-time sample of a counter (``x_total``) or histogram (``x_sum``)."""
+    for suffix in ("_total", "_sum"):
+        if counter.endswith(suffix):
+            return counter[: -len(suffix)] + "_created"
+    return counter + "_created"
+
+
+def _start_time(sample: Sample) -> float | None:
+    # A timestamp, not a count: an unusable one only means the restart signal is unknown.
+    value = sample.value
+    return value if math.isfinite(value) and value > 0 else None
+
+
+def _starts(text: str, created_names: frozenset[str]) -> tuple[dict[str, float], float | None]:
+    """Creation time per series identity (the earliest of its counters) and the process start, if given.
+
+    A malformed line among these loses the restart signal, never the scrape: the counters still count.
+    """
+    created: dict[str, float] = {}
+    process: float | None = None
+    try:
+        samples = parse_samples(text, (*created_names, _PROCESS_START))
+    except MetricsParseError:
+        return created, process
+    for sample in samples:
+        started = _start_time(sample)
+        if started is None:
+            continue
+        if sample.name == _PROCESS_START:
+            process = started
+        elif sample.name in created_names:
+            identity = series_identity(sample.labels)
+            created[identity] = min(started, created.get(identity, started))
+    return created, process
+
+
 def _counters(text: str, names: tuple[str, str]) -> dict[str, SeriesCounter] | None:
     """Each series' counters, keyed by its own labels; a series listed twice rejects the scrape."""
     samples = parse_samples(text, names)
     if not samples:
         return None
+    created, process_start = _starts(text, frozenset(_created_name(n) for n in names))
     input_name = names[0]
     values: dict[str, list[Decimal | None]] = {}
     models: dict[str, str | None] = {}
@@ -173,7 +220,12 @@ def _counters(text: str, names: tuple[str, str]) -> dict[str, SeriesCounter] | N
         pair[slot] = decimal_value(sample, "token count")
         models[identity] = sample.labels.get(_MODEL_LABEL) or None
     return {
-        identity: SeriesCounter(models[identity], round_count(i or Decimal(0)), round_count(o or Decimal(0)))
+        identity: SeriesCounter(
+            models[identity],
+            round_count(i or Decimal(0)),
+            round_count(o or Decimal(0)),
+            created.get(identity, process_start),
+        )
         for identity, (i, o) in values.items()
     }
 

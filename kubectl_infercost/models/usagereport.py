@@ -91,6 +91,8 @@ class SeriesCheckpoint(KubeModel):
     labels: str | None = None  # the series' own labels, canonical; None in checkpoints of older versions
     in_: int = Field(alias="in", ge=0)
     out: int = Field(ge=0)
+    # When the counters began (the server's _created or process start); None when it does not say.
+    started_at: Timestamp | None = None
 
 
 class PodCheckpoint(KubeModel):

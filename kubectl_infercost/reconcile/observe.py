@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from ..core.cost import GpuEnergy
@@ -34,6 +34,16 @@ class Parsed:
         return [self.failures[e] for e in sorted(set(endpoints), key=_order) if e in self.failures]
 
 
+def _moment(seconds: float | None) -> datetime | None:
+    """A counter's start as a time; one past what a datetime holds says nothing (no restart signal)."""
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
 def _order(e: Endpoint) -> tuple[str, str, int, str]:
     return (e.namespace, e.pod, e.port, e.path)
 
@@ -54,7 +64,9 @@ def parse_all(
         except MetricsParseError as exc:
             parsed.fail(pod.endpoint, str(exc))
             continue
-        parsed.tokens[pod.endpoint] = {k: TokenCounter(c.model, c.input, c.output) for k, c in counters.items()}
+        parsed.tokens[pod.endpoint] = {
+            k: TokenCounter(c.model, c.input, c.output, _moment(c.started)) for k, c in counters.items()
+        }
     for exp in {e.endpoint: e for e in exporters}.values():
         result = scraped[exp.endpoint]
         if result.text is None:

@@ -68,10 +68,11 @@ class _Tokens:
         self.models[identity] = model or self.models.get(identity)
 
     def counters(self) -> dict[str, TokenCounter]:
-        return {
-            k: TokenCounter(self.models[k], *(int(s[-1].value) if s else 0 for s in pair))
-            for k, pair in self.samples.items()
-        }
+        return {k: TokenCounter(self.models[k], _last(inp), _last(out)) for k, (inp, out) in self.samples.items()}
+
+
+def _last(samples: list[CounterSample]) -> int:
+    return int(samples[-1].value) if samples else 0
 
 
 def _pod_tokens(

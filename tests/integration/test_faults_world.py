@@ -17,7 +17,7 @@ from testenv import metricsgen
 from testenv.simpod import delete_pod, make_pod
 
 from .conftest import NewIp, Sim, run_cli
-from .flat import flat_profile, flat_world, total_tokens
+from .flat import flat_profile, flat_world, total_tokens, total_usd
 from .world import STARTED, check_invariants, create, new_world, reconcile, status_of
 
 T0, T1, T2 = "2026-04-20T10:00:00Z", "2026-04-20T11:00:00Z", "2026-04-20T12:00:00Z"
@@ -255,4 +255,36 @@ def test_counter_reset_pod_recreated_under_its_name_and_exporter_restart_count_e
         "m-vllm": D("5.545"),
         "m-llama": D("5.545"),
     }
+    check_invariants(st)
+
+
+@pytest.mark.usefixtures("installed")
+def test_vllm_restart_that_outgrew_its_old_counter_is_caught_by_its_created_samples(
+    kube: KubeClient,
+    sim: Sim,
+    namespace: str,
+    new_ip: NewIp,
+) -> None:
+    w = flat_world(kube, sim, namespace, 1)
+    ip = new_ip()
+    w.inference_pod("vllm-0", namespace, ip, "m", backend="vllm", gpus=1)
+    first, second = 1_776_000_000.25, 1_776_003_600.5  # the process start and _created samples of each run
+
+    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 100, started=first))
+    reconcile(namespace, T0)
+    sim.write(ip, 8000, metricsgen.vllm("m", 3_000, 300, started=first))
+    reconcile(namespace, T1)
+    # the container restarts and serves 5,000 / 500 before the next pass: more than it had, so only its
+    # new _created samples tell the restart; it is all new: 2,000 + 5,000 = 7,000 / 700, not 4,000 / 400
+    sim.write(ip, 8000, metricsgen.vllm("m", 5_000, 500, started=second))
+    reconcile(namespace, T2)
+    st = status_of(kube, "usagereports", namespace, "daily")
+    assert total_tokens(st) == (7_000, 700)
+    (entry,) = st["checkpoint"]["pods"]
+    assert [s["startedAt"] for s in entry["series"]] == ["2026-04-12T14:20:00.500000Z"]
+    sim.write(ip, 8000, metricsgen.vllm("m", 6_000, 600, started=second))
+    reconcile(namespace, "2026-04-20T13:00:00Z")
+    st = status_of(kube, "usagereports", namespace, "daily")
+    assert total_tokens(st) == (8_000, 800)
+    assert total_usd(st) == D("10.8")  # 3 h x $3.60, the pod holding the profile's one GPU
     check_invariants(st)

@@ -56,8 +56,14 @@ def _set(w: World, sim: Sim, ip: str, prom: HistoryPrometheus, prompt: int, gene
 
 
 def _read_at_dropped(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Checkpoint entries without ``observedAt``: when each reconcile process read (its own wall clock)."""
-    return [{k: v for k, v in e.items() if k != "observedAt"} for e in entries]
+    """Checkpoint entries without ``observedAt`` (when each reconcile process read: its own wall clock)
+    and without the series' ``startedAt`` (the pod proxy reads vLLM's _created samples; Prometheus keeps
+    those as series of their own, which the Prometheus source does not ask for)."""
+    kept = [{k: v for k, v in e.items() if k != "observedAt"} for e in entries]
+    for entry in kept:
+        if "series" in entry:
+            entry["series"] = [{k: v for k, v in s.items() if k != "startedAt"} for s in entry["series"]]
+    return kept
 
 
 def _accounted(status: dict[str, Any]) -> dict[str, Any]:

@@ -243,3 +243,40 @@ def test_a_stale_energy_reading_puts_no_energy_into_two_intervals() -> None:
     assert status.energy_kwh == D(3)
     [entry] = status.checkpoint.gpus if status.checkpoint else []
     assert (entry.energy_mj, entry.observed_at) == (3 * kwh_mj, _read(20)[1])
+
+
+STARTED_A = datetime(2026, 4, 20, 9, 0, 0, 287601, tzinfo=UTC)
+STARTED_B = datetime(2026, 4, 20, 10, 30, tzinfo=UTC)
+
+
+def test_a_counter_that_restarted_and_outgrew_its_old_value_is_told_by_its_start_time() -> None:
+    # 1,000 / 100 (baseline, started A) -> 3,000 / 300 (+2,000 / +200) -> restarted at B and already at
+    # 5,000 / 500: all new (not +2,000 / +200) -> 6,000 / 600 still started B: +1,000 / +100
+    # = 8,000 / 800; a value-only comparison would have given 5,000 / 500
+    key = 'engine="0",model_name="m"'
+    st = run(
+        [
+            ([obs("m", {key: TokenCounter("m", 1_000, 100, STARTED_A)})], None),
+            ([obs("m", {key: TokenCounter("m", 3_000, 300, STARTED_A)})], None),
+            ([obs("m", {key: TokenCounter("m", 5_000, 500, STARTED_B)})], None),
+            ([obs("m", {key: TokenCounter("m", 6_000, 600, STARTED_B)})], None),
+        ]
+    )
+    assert tokens(st) == {"m": (8_000, 800)}
+    assert st.checkpoint is not None
+    assert [s.started_at for s in st.checkpoint.pods[0].series] == [STARTED_B]
+
+
+def test_without_a_start_time_on_either_side_only_a_drop_is_a_restart() -> None:
+    # the checkpoint's 3,000 has no start (an older version wrote it), the server now gives one:
+    # 5,000 is +2,000; then the start is known on both sides and equal: +1,000 -> 3,000 / 300 in all
+    key = 'model_name="m"'
+    old = PodCheckpoint(
+        uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", labels=key, in_=3_000, out=300)]
+    )
+    status = UsageReportStatus(checkpoint=Checkpoint(time=T0, pods=[old], gpus=[]))
+    gpus = [GpuEnergy("GPU-1", "n", None, None)]
+    for i, value in enumerate((5_000, 6_000), start=1):
+        pod = obs("m", {key: TokenCounter("m", value, value // 10, STARTED_A)})
+        status = advance(SPEC, status, PROFILE, T0 + i * HOUR, [pod], gpus, None, None).status
+    assert tokens(status) == {"m": (3_000, 300)}

@@ -123,6 +123,32 @@ def test_unusable_counter_raises(raw: str, reason: str) -> None:
         extract_tokens(text, default_model="m")
 
 
+def test_vllm_fixture_counters_start_at_their_created_sample() -> None:
+    # vllm:prompt_tokens_created ... 1.7740114612876017e+09, vllm:generation_tokens_created ... 1.7740114612876709e+09:
+    # the earlier of the two; SGLang's page has neither _created nor process_start_time_seconds
+    (counter,) = extract_tokens(metrics_text(VLLM), default_model="pod-model").counters.values()
+    assert counter.started == 1.7740114612876017e09
+    (sglang,) = extract_tokens(metrics_text(SGLANG), default_model="pod-model").counters.values()
+    assert sglang.started is None
+
+
+@pytest.mark.parametrize(
+    ("extra", "started"),
+    [
+        ("process_start_time_seconds 1.7e+09\n", 1.7e9),  # no _created: the process start
+        ('vllm:prompt_tokens_created{model_name="m"} 1.8e+09\nprocess_start_time_seconds 1.7e+09\n', 1.8e9),
+        ('vllm:prompt_tokens_created{model_name="other"} 1.8e+09\n', None),  # another series' start
+        ('vllm:prompt_tokens_created{model_name="m"} NaN\n', None),
+        ("process_start_time_seconds -5\n", None),
+        ('vllm:prompt_tokens_created{model_name="m" 1.8e+09\n', None),  # malformed: the signal is lost, not the page
+    ],
+)
+def test_counter_start_from_created_else_process_start(extra: str, started: float | None) -> None:
+    text = 'vllm:prompt_tokens_total{model_name="m"} 10\nvllm:generation_tokens_total{model_name="m"} 2\n' + extra
+    (counter,) = extract_tokens(text, default_model="x").counters.values()
+    assert (counter.input, counter.output, counter.started) == (10, 2, started)
+
+
 # --- tokens from hand-written scrapes -----------------------------------------------------------
 
 
