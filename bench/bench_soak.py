@@ -209,9 +209,12 @@ def rss_line(samples: list[tuple[float, float]]) -> str:
     mean_t, mean_r = sum(t for t, _ in later) / n, sum(r for _, r in later) / n
     var = sum((t - mean_t) ** 2 for t, _ in later)
     slope = sum((t - mean_t) * (r - mean_r) for t, r in later) / var * 60 if var else 0.0
+    spans = range(int(end // 60) + 1)
+    minutes = [max((r for t, r in samples if m * 60 <= t < (m + 1) * 60), default=0.0) for m in spans]
     return (
         f"peak RSS of the watch processes: first minute {first:.1f} MB, after it {max(r for _, r in later):.1f} MB, "
-        f"last minute {last:.1f} MB; trend after the first minute {slope:+.3f} MB/min"
+        f"last minute {last:.1f} MB; trend after the first minute {slope:+.3f} MB/min\n"
+        f"peak RSS minute by minute (MB): {', '.join(f'{r:.1f}' for r in minutes)}"
     )
 
 
