@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, getcontext, localcontext
 from typing import Any
 
 from pydantic import BaseModel
@@ -12,7 +12,7 @@ from ..core.money import MICRO
 from ..errors import InvalidDataError
 from .client import JSON, KubeClient
 from .resources import Resource
-from .wire import FLOAT64_EXACT_DIGITS, inexact_numbers
+from .wire import FLOAT64_EXACT_DIGITS, INT64_MAX, inexact_numbers
 
 
 class InexactNumberError(InvalidDataError):
@@ -36,22 +36,74 @@ def rfc3339(value: datetime) -> str:
     return text + "Z"
 
 
-def _wire(value: Any) -> Any:
+def _rounded(value: Decimal) -> int | Decimal:
+    """Money and measures are written rounded to 6 dp; integral values stay integers."""
+    if value.adjusted() + 8 <= getcontext().prec:
+        rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
+    else:
+        with localcontext() as ctx:  # enough digits for any finite value the schema allows
+            ctx.prec = value.adjusted() + 8
+            rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
+    return int(rounded) if rounded == rounded.to_integral_value() else rounded
+
+
+def _wired(value: Any) -> tuple[Any, bool]:
+    """The value as the API server stores it, and whether a number in it may not be stored exactly.
+
+    One walk of the exact types first: a status holds tens of thousands of values, most of them
+    strings and the same few instants.
+    """
+    instants: dict[datetime, str] = {}
+    suspect = False
+
+    def wire(v: Any) -> Any:
+        nonlocal suspect
+        kind = type(v)
+        if kind is str or kind is bool or v is None:
+            return v
+        if kind is dict:
+            return {k: wire(x) for k, x in v.items()}
+        if kind is list:
+            return [wire(x) for x in v]
+        if kind is int:
+            suspect = suspect or not -INT64_MAX <= v <= INT64_MAX
+            return v
+        if kind is datetime:
+            text = instants.get(v)
+            if text is None:
+                text = instants[v] = rfc3339(v)
+            return text
+        if kind is Decimal:
+            rounded = _rounded(v)
+            # A fraction of 6 dp with 9 digits or fewer before the point has at most 15 significant digits.
+            suspect = suspect or (
+                rounded.adjusted() > 8 if type(rounded) is Decimal else not -INT64_MAX <= rounded <= INT64_MAX
+            )
+            return rounded
+        return _other(v, wire)
+
+    return wire(value), suspect
+
+
+def _other(value: Any, wire: Any) -> Any:
+    """Subclasses of the types above, and anything else as it is."""
     if isinstance(value, dict):
-        return {k: _wire(v) for k, v in value.items()}
+        return {k: wire(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_wire(v) for v in value]
+        return [wire(v) for v in value]
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        # Money and measures are written rounded to 6 dp; integral values stay integers.
-        with localcontext() as ctx:  # enough digits for any finite value the schema allows
-            ctx.prec = max(ctx.prec, value.adjusted() + 8)
-            rounded = value.quantize(MICRO, rounding=ROUND_HALF_EVEN)
-        return int(rounded) if rounded == rounded.to_integral_value() else rounded
+        return wire(Decimal(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return wire(int(value))
     return value
+
+
+def _wire(value: Any) -> Any:
+    return _wired(value)[0]
 
 
 def to_wire(model: BaseModel) -> JSON:
@@ -72,8 +124,8 @@ def replace_status(client: KubeClient, resource: Resource, obj: JSON, status: Ba
     """
     meta = obj["metadata"]
     body = dict(obj)
-    body["status"] = to_wire(status)
-    inexact = inexact_numbers(body["status"])
+    body["status"], suspect = _wired(status.model_dump(by_alias=True, exclude_none=True))
+    inexact = inexact_numbers(body["status"]) if suspect else []
     if inexact:
         raise InexactNumberError(inexact)
     result: JSON = client.request(

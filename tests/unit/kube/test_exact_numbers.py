@@ -38,3 +38,22 @@ def test_numbers_the_api_server_would_round_are_named() -> None:
         "small": 7,
     }
     assert inexact_numbers(wired) == ["hourlyCostUSD", "byModel[0].estimatedCostUSD", "count"]
+
+
+def test_the_one_walk_suspects_every_number_the_api_server_would_round() -> None:
+    from kubectl_infercost.kube.objects import _wired
+
+    for value, rounded in [
+        (D("999999999.999999"), False),  # 15 significant digits
+        (D("1000000000.000001"), True),  # 16
+        (D("123456789012345678.5"), True),
+        (D("1234567890123456789"), False),  # integral, within int64
+        (D(2**63), True),
+        (2**63 - 1, False),
+        (2**63, True),
+        (-(2**63), True),
+        (D("0.0000004"), False),  # 0 at 6 dp
+    ]:
+        wired, suspect = _wired({"a": [{"b": value}]})
+        assert bool(inexact_numbers(wired)) is rounded, value
+        assert suspect or not rounded, value
