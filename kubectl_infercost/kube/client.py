@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from json.encoder import encode_basestring_ascii as _string  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 from urllib.parse import urlencode
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..budgets import BudgetPass, reconcile_budgets
-from ..core.profile import Claim, assign_nodes, shared_nodes_condition
+from ..core.profile import Claim, DcgmOutcome, assign_nodes, shared_nodes_condition
 from ..core.validity import Problem
 from ..kube import access, crds, discovery
 from ..kube.client import JSON, KubeClient
@@ -23,7 +23,7 @@ from .alerts import mark_not_ready
 from .observe import Parsed, dcgm_outcome, observe_pods, parse_all
 from .options import PassOptions, PassSummary, key_of
 from .promsource import observe_prometheus
-from .writes import ReportInputs, write_profile, write_report
+from .writes import ReportInputs, each_object, write_profile, write_report
 
 __all__ = ["PassOptions", "PassSummary", "run_pass"]
 
@@ -159,15 +159,19 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
     summary.failed_endpoints += parsed.failure_lines(parsed.failures)
     parsed.read_window = (reading_began, datetime.now(UTC))
 
-    outcomes = {}
-    usable: set[ProfileKey] = set()
-    for key, (obj, cp) in profiles.items():
-        outcomes[key] = dcgm_outcome(exporters[key], nodes_of[key], parsed)
+    def profile_pass(key: ProfileKey, part: PassSummary) -> tuple[DcgmOutcome, bool]:
+        obj, cp = profiles[key]
+        outcome = dcgm_outcome(exporters[key], nodes_of[key], parsed)
         shared = shared_nodes_condition(key, assignment.shared.get(key, []))
-        if write_profile(client, obj, cp, outcomes[key], shared, opts, summary):
-            usable.add(key)
+        return outcome, write_profile(client, obj, cp, outcome, shared, opts, part)
 
-    for obj, ur, scope in reports:
+    keys = list(profiles)
+    written = each_object(keys, profile_pass, summary)
+    outcomes = {key: outcome for key, (outcome, _) in zip(keys, written, strict=True)}
+    usable = {key for key, (_, ok) in zip(keys, written, strict=True) if ok}
+
+    def report_pass(report: tuple[JSON, UsageReport, list[discovery.InferencePod]], part: PassSummary) -> None:
+        obj, ur, scope = report
         ref = (ur.metadata.namespace or "", ur.spec.cost_profile_ref)
         inputs = ReportInputs(
             profile=profiles[ref][1] if ref in profiles else None,
@@ -177,7 +181,9 @@ def run_pass(client: KubeClient, opts: PassOptions, progress: Callable[[int, int
             existing_pods=view.pod_uids,
             missing=_profile_problem(ref, invalid, profiles, usable),
         )
-        write_report(client, obj, ur, inputs, opts, summary)
+        write_report(client, obj, ur, inputs, opts, part)
+
+    each_object(reports, report_pass, summary)
     summary.profiles, summary.reports = len(profiles), len(reports)
     # Step 4: the budgets, from the reports as just written
     reconcile_budgets(

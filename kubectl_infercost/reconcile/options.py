@@ -42,6 +42,17 @@ class PassSummary:
     namespace: str | None = None  # the pass's namespace (None: all)
     elsewhere: dict[str, int] = field(default_factory=dict)  # no reports here: namespace -> reports there
 
+    def absorb(self, part: PassSummary) -> None:
+        """Add what one object's writes reported (``part`` began empty), after what is already here."""
+        self.failed_endpoints += part.failed_endpoints
+        self.accrued_usd += part.accrued_usd
+        self.tokens += part.tokens
+        self.problems += part.problems
+        self.not_ready += part.not_ready
+        self.skipped += part.skipped
+        self.refused += part.refused
+        self.results += part.results
+
 
 def key_of(obj: JSON) -> str:
     return f"{obj['metadata'].get('namespace')}/{obj['metadata']['name']}"

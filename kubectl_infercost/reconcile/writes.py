@@ -5,8 +5,12 @@ Any failure of one object's arithmetic becomes Ready=False on that object: the p
 
 from __future__ import annotations
 
+import decimal
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from ..core.accounting import PassOutcome, advance
 from ..core.conditions import set_condition
@@ -23,8 +27,52 @@ from .alerts import emit_warnings, mark_not_ready
 from .options import PassOptions, PassSummary, key_of
 
 MAX_WRITE_ATTEMPTS = 6
+# Objects written at once: the API server's handling of one status (a 1,000-pod checkpoint is 0.5 MB)
+# overlaps the computing and encoding of the next.
+WRITE_CONCURRENCY = 4
 # What one object's math can raise (overflow, a value the schema allows but Decimal cannot use).
 ARITHMETIC_ERRORS = (ArithmeticError, ValueError, OverflowError)
+
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def each_object(
+    items: Sequence[Item],
+    work: Callable[[Item, PassSummary], Result],
+    summary: PassSummary,
+    concurrency: int = WRITE_CONCURRENCY,
+) -> list[Result]:
+    """``work(item, its own summary)`` for every item, ``concurrency`` at a time: the results, and the
+    summaries merged into ``summary``, in the items' order, as one after the other would give them.
+
+    Each object is read-modify-written on its own resourceVersion, so the writes of different objects
+    may overlap. A failure is raised in the items' order, once the items already begun have ended;
+    items not begun by then are not.
+    """
+    if concurrency <= 1 or len(items) <= 1:
+        return [work(item, summary) for item in items]
+    context = decimal.getcontext()  # a new thread would start from decimal's default instead
+
+    def run(item: Item) -> tuple[Result, PassSummary]:
+        decimal.setcontext(context.copy())
+        part = PassSummary(namespace=summary.namespace)
+        return work(item, part), part
+
+    results: list[Result] = []
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(items)), thread_name_prefix="write") as pool:
+        futures = [pool.submit(run, item) for item in items]
+        try:
+            for future in futures:
+                result, part = future.result()
+                summary.absorb(part)
+                results.append(result)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return results
 
 
 def _put(

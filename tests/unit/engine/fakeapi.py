@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -54,6 +55,7 @@ class FakeApi:
     conflicts: int = 0  # the next N status writes answer 409 (another writer won)
     writes: list[str] = field(default_factory=list)
     version: int = 1
+    lock: threading.Lock = field(default_factory=threading.Lock)  # a pass writes several objects at once
 
     def client(self) -> KubeClient:
         config = ClusterConfig(server="https://fake:6443", context="fake")
@@ -85,6 +87,10 @@ class FakeApi:
         return dict(self.objects[(plural, ns, name)].get("status") or {})
 
     def __call__(self, method: str, url: str, *, body: bytes | None = None, **_: Any) -> Reply:
+        with self.lock:
+            return self._serve(method, url, body)
+
+    def _serve(self, method: str, url: str, body: bytes | None) -> Reply:
         parts = urlsplit(url)
         path, query = parts.path, parse_qs(parts.query)
         if method == "GET" and path == "/api/v1/nodes":
