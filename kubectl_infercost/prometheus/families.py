@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from .client import PrometheusClient, PrometheusError, PrometheusTooLarge, RangeSeries
+from .client import PrometheusClient, PrometheusError, PrometheusTooLarge, RangeSeries, parse_matrix
 
 _NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 PodKey = tuple[str, str]  # (namespace, pod name)
@@ -201,7 +202,9 @@ def _query_family(
     whole: Chunk,
     result: FamilyResult,
     reduce: tuple[Sequence[int] | None, bool],
+    fetched: Future[list[bytes]] | None = None,
 ) -> None:
+    """``fetched``: the whole family's answer, already asked for (a list holding the body, taken once)."""
     pending = [whole]
     answered: list[list[RangeSeries]] = []
     queries = 0
@@ -213,7 +216,11 @@ def _query_family(
             continue
         queries += 1
         try:
-            answered.append(client.query_ms(chunk_query(family, client.opts.selector, chunk), chunk.end_ms, *reduce))
+            if fetched is not None and chunk is whole:
+                answered.append(parse_matrix(fetched.result().pop(), *reduce))
+            else:
+                query = chunk_query(family, client.opts.selector, chunk)
+                answered.append(client.query_ms(query, chunk.end_ms, *reduce))
         except PrometheusTooLarge as exc:
             smaller = split(chunk, keys)
             if smaller:
@@ -256,12 +263,19 @@ def query_families(
         if cuts is not None
         else None
     )
-    for done, family in enumerate(names, 1):
-        if not _NAME.fullmatch(family):
-            raise ValueError(f"{family!r} is not a metric name")
-        _query_family(client, family, wanted[family], whole, result, (cuts_ms, family in last_only))
-        if progress is not None:
-            progress(done, len(names))
+    queries = [chunk_query(family, client.opts.selector, whole) for family in names]
+
+    def fetch(i: int) -> list[bytes]:
+        return [client.fetch(queries[i], whole.end_ms)]
+
+    # The next family's answer is on its way while this one is decoded (one ahead: one more body held).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prometheus") as pool:
+        ahead = pool.submit(fetch, 0) if names else None
+        for done, family in enumerate(names, 1):
+            fetched, ahead = ahead, pool.submit(fetch, done) if done < len(names) else None
+            _query_family(client, family, wanted[family], whole, result, (cuts_ms, family in last_only), fetched)
+            if progress is not None:
+                progress(done, len(names))
     return result
 
 
