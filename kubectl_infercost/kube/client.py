@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii as _string
@@ -90,6 +91,23 @@ def _encoder(out: list[str]) -> Callable[[Any], None]:
             add(_decimal_text(obj) if isinstance(obj, Decimal) else json.dumps(obj))
 
     return encode
+
+
+_ITEMS = b'"items":'
+
+
+def _continue_token(payload: bytes) -> str | None:
+    """The continue token of a list page from its head alone (None when the head does not say)."""
+    end = payload.find(_ITEMS, 0, 8192)
+    if end < 0:
+        return None
+    try:
+        head = loads(payload[:end] + b'"items":[]}')
+    except ValueError:
+        return None
+    meta = head.get("metadata") if isinstance(head, dict) else None
+    token = meta.get("continue") if isinstance(meta, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def dumps(obj: Any) -> bytes:
@@ -302,6 +320,10 @@ class KubeClient:
             path = f"{path}?{urlencode(params)}"
         data = dumps(body) if body is not None else None
         what = what or f"{method} {path}"
+        return self._decoded(*self._exchange(method, path, data, content_type), what, method, path)
+
+    def _exchange(self, method: str, path: str, data: bytes | None, content_type: str) -> tuple[int, bytes]:
+        """The final status and body of a request, after the retries and the credentials refresh."""
         # Whether a failed attempt may be sent again: never a POST that may have been processed.
         idempotent = method != "POST"
         refreshed = False
@@ -340,7 +362,7 @@ class KubeClient:
                 time.sleep(self.retry.delay(attempt, response.headers.get("Retry-After")))
                 attempt += 1
                 continue
-            return self._decoded(status, payload, what, method, path)
+            return status, payload
 
     def _decoded(self, status: int, payload: bytes, what: str, method: str, path: str) -> Any:
         """A final answer's JSON body (None when empty), or its error."""
@@ -371,7 +393,9 @@ class KubeClient:
         Pages bound one response's size (kubectl's ``--chunk-size`` 500, for Pods and Nodes). A single
         request serves a consistent list from the API server's watch cache, where continued pages are
         each an etcd read: 2,000 UsageReports list in 0.22 s at once against 1.0 s in pages of 500.
-        ``keep`` trims each item as its page arrives.
+        ``keep`` trims each item as its page arrives. The next page is asked for as soon as the
+        continue token is read from this page's head (the API server writes metadata before items),
+        so the API server prepares it while this one is decoded.
         """
         items: list[JSON] = []
         params: dict[str, str] = {"limit": str(page_size)} if page_size else {}
@@ -379,14 +403,28 @@ class KubeClient:
             params["labelSelector"] = label_selector
         if field_selector:
             params["fieldSelector"] = field_selector
-        while True:
-            page = self.get(path, params=params, what=what)
-            page_items = page.get("items") or []
-            items.extend(page_items if keep is None else map(keep, page_items))
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
-            params["continue"] = token
+
+        def fetch(token: str | None) -> tuple[int, bytes]:
+            query = {**params, "continue": token} if token else params
+            return self._exchange("GET", f"{path}?{urlencode(query)}" if query else path, None, "application/json")
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="list") as pool:
+            token: str | None = None
+            ahead: tuple[str, Future[tuple[int, bytes]]] | None = None
+            while True:
+                status, payload = ahead[1].result() if ahead is not None else fetch(token)
+                early = _continue_token(payload) if status == 200 and page_size else None
+                ahead = (early, pool.submit(fetch, early)) if early else None
+                page = self._decoded(status, payload, what or f"GET {path}", "GET", path)
+                del payload
+                page_items = page.get("items") or []
+                items.extend(page_items if keep is None else map(keep, page_items))
+                token = (page.get("metadata") or {}).get("continue")
+                if not token:
+                    return items
+                if ahead is not None and ahead[0] != token:
+                    wait([ahead[1]])  # the head said otherwise than the whole page: its answer is not used
+                    ahead = None
 
     def merge_patch(self, path: str, patch: JSON, *, what: str | None = None) -> Any:
         return self.request("PATCH", path, body=patch, content_type="application/merge-patch+json", what=what)

@@ -196,6 +196,23 @@ def test_list_items_follows_continue_tokens_in_pages_of_the_given_size() -> None
     ]
 
 
+def test_list_items_asks_for_the_next_page_from_the_head_and_trusts_only_the_whole_page() -> None:
+    script = Script(
+        Response(200, b'{"kind":"PodList","metadata":{"continue":"t1"},"items":[{"n":1}]}'),
+        # a head that says one token and a whole page that says another (a repeated key: the last wins)
+        Response(200, b'{"metadata":{"continue":"x"},"items":[{"n":2}],"metadata":{"continue":"t2"}}'),
+        Response(200, b'{"metadata":{},"items":[{"n":"not asked for"}]}'),
+        Response(200, b'{"metadata":{},"items":[{"n":3}]}'),
+    )
+    assert make(script).list_items("/api/v1/pods", page_size=1) == [{"n": 1}, {"n": 2}, {"n": 3}]
+    assert [url.split("?")[1] for _, url, _ in script.calls] == [
+        "limit=1",
+        "limit=1&continue=t1",
+        "limit=1&continue=x",
+        "limit=1&continue=t2",
+    ]
+
+
 def test_list_items_without_a_page_size_is_one_request_without_limit() -> None:
     script = Script(Response(200, b'{"items": [{"n": 1}], "metadata": {"resourceVersion": "7"}}'))
     assert make(script).list_items("/apis/g/v1/things", page_size=None, label_selector="a=b") == [{"n": 1}]
