@@ -94,6 +94,7 @@ def parse_matrix(body: bytes, cuts_ms: Sequence[int] | None = None, last_only: b
     if head is None:
         return _parse_whole(text, cuts_ms, last_only)
     out: list[RangeSeries] = []
+    strings: dict[str, str] = {}
     pos = head.end()
     try:
         if text.startswith("]", pos):
@@ -101,7 +102,7 @@ def parse_matrix(body: bytes, cuts_ms: Sequence[int] | None = None, last_only: b
         else:
             while True:
                 item, pos = _DECODER.raw_decode(text, pos)
-                out.append(_series(item, cuts_ms, last_only))
+                out.append(_series(item, cuts_ms, last_only, strings))
                 sep = _SEPARATOR.match(text, pos)
                 if sep is None:
                     raise ValueError(f"expected , or ] at {pos}")
@@ -126,10 +127,13 @@ def _parse_whole(text: str, cuts_ms: Sequence[int] | None, last_only: bool) -> l
     data = doc.get("data") or {}
     if data.get("resultType") != "matrix":
         raise PrometheusError(f"expected a range vector (matrix), got {data.get('resultType')!r}")
-    return [_series(item, cuts_ms, last_only) for item in data.get("result") or []]
+    strings: dict[str, str] = {}
+    return [_series(item, cuts_ms, last_only, strings) for item in data.get("result") or []]
 
 
-def _series(item: Any, cuts_ms: Sequence[int] | None, last_only: bool) -> RangeSeries:
+def _series(item: Any, cuts_ms: Sequence[int] | None, last_only: bool, strings: dict[str, str]) -> RangeSeries:
+    """``strings``: the label names and values met so far in this answer, each kept once (tens of
+    thousands of series repeat the same few)."""
     if not isinstance(item, dict):
         raise PrometheusError(f"a series of the answer is not an object: {str(item)[:80]}")
     values = item.get("values") or []
@@ -142,7 +146,11 @@ def _series(item: Any, cuts_ms: Sequence[int] | None, last_only: bool) -> RangeS
         samples = [CounterSample(round(t * 1000), Decimal(v)) for t, v in values]
     except (InvalidOperation, TypeError, ValueError):
         raise PrometheusError(f"series {item.get('metric')} has a sample that is not a number") from None
-    return RangeSeries(dict(item.get("metric") or {}), samples)
+    labels = {
+        strings.setdefault(k, k) if type(k) is str else k: strings.setdefault(v, v) if type(v) is str else v
+        for k, v in dict(item.get("metric") or {}).items()
+    }
+    return RangeSeries(labels, samples)
 
 
 def reduce_samples(values: list[list[Any]], cuts_ms: Sequence[int]) -> list[list[Any]]:
