@@ -7,17 +7,14 @@ library under the ``kubernetes`` package's ApiClient; httpx is the floor earlier
 
 from __future__ import annotations
 
-import base64
 import json
-import os
 import ssl
 import sys
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
+from testenv.certs import kubeconfig_files
 
 
 def _urllib3(server: str, ca: Path, cert: Path, key: Path) -> Callable[[str], int]:
@@ -42,14 +39,8 @@ def _httpx(server: str, ca: Path, cert: Path, key: Path) -> Callable[[str], int]
 def main() -> None:
     paths = json.loads(Path(sys.argv[1]).read_text())
     library = sys.argv[2] if len(sys.argv) > 2 else "urllib3"
-    cfg = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
-    cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
-    with tempfile.TemporaryDirectory() as tmp:
-        ca, cert, key = Path(tmp, "ca"), Path(tmp, "c"), Path(tmp, "k")
-        ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
-        cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
-        key.write_bytes(base64.b64decode(user["client-key-data"]))
-        get = {"urllib3": _urllib3, "httpx": _httpx}[library](cluster["server"], ca, cert, key)
+    with kubeconfig_files() as (server, ca, cert, key):
+        get = {"urllib3": _urllib3, "httpx": _httpx}[library](server, ca, cert, key)
         with ThreadPoolExecutor(16) as threads:
             codes = list(threads.map(get, paths))
     if codes.count(200) != len(paths):

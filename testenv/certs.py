@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
 import ipaddress
+import os
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -99,3 +105,16 @@ class TinyCA:
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         return KeyPair(builder.sign(self.pair.key, hashes.SHA256()), key)
+
+
+@contextlib.contextmanager
+def kubeconfig_files() -> Iterator[tuple[str, Path, Path, Path]]:
+    """$KUBECONFIG's server, and its CA, client certificate and key as files (for a bare HTTP client)."""
+    cfg = yaml.safe_load(Path(os.environ["KUBECONFIG"]).read_text())
+    cluster, user = cfg["clusters"][0]["cluster"], cfg["users"][0]["user"]
+    with tempfile.TemporaryDirectory() as tmp:
+        ca, cert, key = Path(tmp, "ca"), Path(tmp, "c"), Path(tmp, "k")
+        ca.write_bytes(base64.b64decode(cluster["certificate-authority-data"]))
+        cert.write_bytes(base64.b64decode(user["client-certificate-data"]))
+        key.write_bytes(base64.b64decode(user["client-key-data"]))
+        yield cluster["server"], ca, cert, key
