@@ -31,12 +31,20 @@ def proxy() -> Iterator[ApiProxy]:
         yield p
 
 
-def _world(kube: KubeClient, sim: Sim, namespace: str, ip: str, *reports: str) -> None:
+def _baselined(
+    kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, tokens: tuple[int, int], *reports: str
+) -> str:
+    """A flat profile of one GPU, a vLLM pod on it serving ``tokens`` and ``reports`` (default ``daily``)
+    of the namespace, baselined by a pass at T0; the pod's IP."""
     w = new_world(kube, sim, namespace)
     create(kube, "costprofiles", namespace, "flat", flat_profile(1, {"infercost.test/pool": namespace}))
+    ip = new_ip()
     w.inference_pod("vllm", namespace, ip, "m", gpus=1)
     for name in reports or ("daily",):
         create(kube, "usagereports", namespace, name, {"costProfileRef": "flat", "namespaces": [namespace]})
+    sim.write(ip, 8000, metricsgen.vllm("m", *tokens))
+    reconcile(namespace, T0)
+    return ip
 
 
 def _via(proxy: ApiProxy, tmp_path: Path, namespace: str, now: str) -> tuple[int, str, str]:
@@ -54,10 +62,7 @@ def test_conflicts_on_every_status_write_for_a_while_lose_and_double_nothing(
     proxy: ApiProxy,
     tmp_path: Path,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip)
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 500))
-    reconcile(namespace, T0)  # baseline at 1,000 / 500
+    ip = _baselined(kube, sim, namespace, new_ip, (1_000, 500))  # baseline at 1,000 / 500
 
     sim.write(ip, 8000, metricsgen.vllm("m", 3_000, 1_500))
     proxy.conflicts(1_000)  # every status write of this pass is refused
@@ -95,10 +100,7 @@ def test_a_report_deleted_between_list_and_update_does_not_stop_the_pass(
     proxy: ApiProxy,
     tmp_path: Path,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip, "a-doomed", "b-kept")
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
-    reconcile(namespace, T0)
+    ip = _baselined(kube, sim, namespace, new_ip, (1_000, 0), "a-doomed", "b-kept")
     sim.write(ip, 8000, metricsgen.vllm("m", 4_000, 0))
     doomed = f"{GROUP}/namespaces/{namespace}/usagereports/a-doomed"
 
@@ -130,10 +132,7 @@ def test_a_profile_deleted_between_list_and_update_does_not_stop_the_pass(
     proxy: ApiProxy,
     tmp_path: Path,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip)
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
-    reconcile(namespace, T0)
+    ip = _baselined(kube, sim, namespace, new_ip, (1_000, 0))
     sim.write(ip, 8000, metricsgen.vllm("m", 2_000, 0))
     profile = f"{GROUP}/namespaces/{namespace}/costprofiles/flat"
 
@@ -165,10 +164,7 @@ def test_referenced_profile_deleted_then_recreated_counts_every_token_and_hour_o
     namespace: str,
     new_ip: NewIp,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip)
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 100))
-    reconcile(namespace, T0)
+    ip = _baselined(kube, sim, namespace, new_ip, (1_000, 100))
     sim.write(ip, 8000, metricsgen.vllm("m", 2_000, 200))
     reconcile(namespace, T1)
     kube.request("DELETE", f"{GROUP}/namespaces/{namespace}/costprofiles/flat")
@@ -198,10 +194,7 @@ def test_a_failing_exec_plugin_is_one_clear_error_and_writes_nothing(
     new_ip: NewIp,
     tmp_path: Path,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip)
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
-    reconcile(namespace, T0)
+    _baselined(kube, sim, namespace, new_ip, (1_000, 0))
     before = status_of(kube, "usagereports", namespace, "daily")
     plugin = tmp_path / "plugin.sh"
     plugin.write_text("#!/bin/sh\necho 'token service: 503 \"unavailable\"' >&2\nexit 9\n")
@@ -238,10 +231,7 @@ def test_export_out_never_leaves_a_partial_file(
     proxy: ApiProxy,
     tmp_path: Path,
 ) -> None:
-    ip = new_ip()
-    _world(kube, sim, namespace, ip)
-    sim.write(ip, 8000, metricsgen.vllm("m", 0, 0))
-    reconcile(namespace, T0)
+    ip = _baselined(kube, sim, namespace, new_ip, (0, 0))
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
     reconcile(namespace, T1)
     out_dir = tmp_path / "out"
