@@ -19,8 +19,7 @@ from testenv import metricsgen
 from .budgetworld import budget
 from .conftest import REPO, NewIp, Sim, run_cli
 from .flat import flat_world, total_tokens
-from .identities import RBAC, bind, user_kubeconfig
-from .identities import user as user_subject
+from .identities import grant_cluster_role, user_kubeconfig
 from .world import GROUP, reconcile, status_of
 
 Atom = tuple[str, str, str]  # (API group, resource, verb)
@@ -53,16 +52,21 @@ def _without(role: dict[str, Any], atom: Atom) -> list[dict[str, Any]]:
     return rules
 
 
+def _baselined(kube: KubeClient, sim: Sim, namespace: str, new_ip: NewIp, prompt_tokens: int) -> str:
+    """The flat world with a TokenBudget and a vLLM pod serving ``prompt_tokens``, baselined at 10:00 (as
+    admin); the pod's IP."""
+    w = flat_world(kube, sim, namespace, 1)
+    budget(kube, namespace)
+    ip = new_ip()
+    w.inference_pod("vllm", namespace, ip, "m", gpus=1)
+    sim.write(ip, 8000, metricsgen.vllm("m", prompt_tokens, 0))
+    reconcile(namespace, "2026-04-20T10:00:00Z")
+    return ip
+
+
 def _as(kube: KubeClient, tmp_path: Path, name: str, rules: list[dict[str, Any]], namespace: str) -> dict[str, str]:
     """A user holding exactly ``rules`` (cluster-wide, pods/proxy included) and its kubeconfig."""
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "ClusterRole",
-        "metadata": {"name": name},
-        "rules": rules,
-    }
-    kube.apply(f"{RBAC}/clusterroles/{name}", role)
-    bind(kube, name, user_subject(name))
+    grant_cluster_role(kube, name, name, rules)
     return {"KUBECONFIG": str(user_kubeconfig(tmp_path / f"{name}.kubeconfig", name, namespace=namespace))}
 
 
@@ -95,12 +99,7 @@ def test_reconcile_under_the_shipped_roles_and_with_each_permission_removed(
 ) -> None:
     roles = _roles()
     reconciler, proxy = roles["infercost-reconciler"], roles["infercost-pod-proxy"]
-    w = flat_world(kube, sim, namespace, 1)
-    budget(kube, namespace)
-    ip = new_ip()
-    w.inference_pod("vllm", namespace, ip, "m", gpus=1)
-    sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
-    reconcile(namespace, "2026-04-20T10:00:00Z")  # the baseline, as admin
+    ip = _baselined(kube, sim, namespace, new_ip, 1_000)  # as admin
     tokens = 1_000
     hour = 0  # minutes after the baseline, one pass each
     full = reconciler["rules"] + proxy["rules"]
@@ -173,12 +172,7 @@ def test_viewer_commands_under_the_shipped_role_and_with_each_permission_removed
     tmp_path: Path,
 ) -> None:
     viewer = _roles()["infercost-viewer"]
-    w = flat_world(kube, sim, namespace, 1)
-    budget(kube, namespace)
-    ip = new_ip()
-    w.inference_pod("vllm", namespace, ip, "m", gpus=1)
-    sim.write(ip, 8000, metricsgen.vllm("m", 0, 0))
-    reconcile(namespace, "2026-04-20T10:00:00Z")
+    ip = _baselined(kube, sim, namespace, new_ip, 0)
     sim.write(ip, 8000, metricsgen.vllm("m", 1_000, 0))
     reconcile(namespace, "2026-04-20T11:00:00Z")
     commands = [
