@@ -34,6 +34,12 @@ def obs(model: str, series: dict[str, TokenCounter] | None, uid: str = "u1") -> 
     return PodObservation(uid, "ns", "pod", model, BEFORE, 0, series)
 
 
+def checkpoint_of(*series: SeriesCheckpoint, observed_at: datetime | None = None) -> Checkpoint:
+    """The checkpoint at T0 of pod u1 (ns/pod, as :func:`obs` makes it) holding ``series``."""
+    pod = PodCheckpoint(uid="u1", namespace="ns", name="pod", observed_at=observed_at, series=list(series))
+    return Checkpoint(time=T0, pods=[pod])
+
+
 def run(steps: list[tuple[list[PodObservation], set[str] | None]]) -> UsageReportStatus:
     status = UsageReportStatus()
     gpus = [GpuEnergy("GPU-1", "n", None, None)]
@@ -108,19 +114,9 @@ def test_only_a_pod_whose_uid_is_gone_leaves_the_checkpoint() -> None:
 
 
 def test_counter_reset_of_one_series_counts_its_current_value() -> None:
-    cp = Checkpoint(
-        time=T0,
-        pods=[
-            PodCheckpoint(
-                uid="u1",
-                namespace="ns",
-                name="pod",
-                series=[
-                    SeriesCheckpoint(model="m", labels="a", in_=900, out=90),
-                    SeriesCheckpoint(model="m", labels="b", in_=100, out=10),
-                ],
-            )
-        ],
+    cp = checkpoint_of(
+        SeriesCheckpoint(model="m", labels="a", in_=900, out=90),
+        SeriesCheckpoint(model="m", labels="b", in_=100, out=10),
     )
     # a restarted: 900 -> 250 is 250 new; b grew 100 -> 160 = 60; a brand-new series c counts whole (7)
     pod = obs("m", {"a": TokenCounter("m", 250, 40), "b": TokenCounter("m", 160, 10), "c": TokenCounter("m", 7, 0)})
@@ -129,12 +125,7 @@ def test_counter_reset_of_one_series_counts_its_current_value() -> None:
 
 def test_checkpoint_of_an_older_version_is_compared_by_model_once() -> None:
     # entries without labels held per-model sums: 1,000 + 234 = 1,234 before; now 1,500 + 300 = 1,800
-    cp = Checkpoint(
-        time=T0,
-        pods=[
-            PodCheckpoint(uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", in_=1_234, out=0)])
-        ],
-    )
+    cp = checkpoint_of(SeriesCheckpoint(model="m", in_=1_234, out=0))
     pod = obs("m", {'engine="0"': TokenCounter("m", 1_500, 0), 'engine="1"': TokenCounter("m", 300, 0)})
     assert token_deltas(cp, [pod])[0].tokens == {"m": (566, 0)}
     rewritten = next_pod_checkpoints(cp, [pod])[0].series
@@ -145,14 +136,7 @@ def test_sampled_series_count_increases_after_the_checkpoint_including_a_reset_b
     def at(seconds: int, value: int) -> CounterSample:
         return CounterSample(int((T0 + timedelta(seconds=seconds)).timestamp() * 1000), D(value))
 
-    checkpoint = Checkpoint(
-        time=T0,
-        pods=[
-            PodCheckpoint(
-                uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", labels="", in_=1_000, out=50)]
-            )
-        ],
-    )
+    checkpoint = checkpoint_of(SeriesCheckpoint(model="m", labels="", in_=1_000, out=50))
     # input: a sample at the checkpoint instant (already counted), 1,300, reset to 200, 260
     #   -> 300 + 200 + 60 = 560, where the last value alone (260 < 1,000) would give 260
     # output: 80 -> 95 -> 20 (reset) -> (30 + 15 + 20) = 65
@@ -197,18 +181,7 @@ def test_a_reading_older_than_the_checkpoints_adds_nothing_and_keeps_the_checkpo
 
 
 def test_a_stale_reading_keeps_the_checkpoint_entry_as_it_was() -> None:
-    checkpoint = Checkpoint(
-        time=T0,
-        pods=[
-            PodCheckpoint(
-                uid="u1",
-                namespace="ns",
-                name="pod",
-                observed_at=_read(12)[1],
-                series=[SeriesCheckpoint(model="m", labels="", in_=50, out=0)],
-            )
-        ],
-    )
+    checkpoint = checkpoint_of(SeriesCheckpoint(model="m", labels="", in_=50, out=0), observed_at=_read(12)[1])
     stale = read_obs(1_000, _read(10))
     assert token_deltas(checkpoint, [stale])[0].tokens == {}
     assert next_pod_checkpoints(checkpoint, [stale]) == checkpoint.pods
@@ -271,10 +244,7 @@ def test_without_a_start_time_on_either_side_only_a_drop_is_a_restart() -> None:
     # the checkpoint's 3,000 has no start (an older version wrote it), the server now gives one:
     # 5,000 is +2,000; then the start is known on both sides and equal: +1,000 -> 3,000 / 300 in all
     key = 'model_name="m"'
-    old = PodCheckpoint(
-        uid="u1", namespace="ns", name="pod", series=[SeriesCheckpoint(model="m", labels=key, in_=3_000, out=300)]
-    )
-    status = UsageReportStatus(checkpoint=Checkpoint(time=T0, pods=[old], gpus=[]))
+    status = UsageReportStatus(checkpoint=checkpoint_of(SeriesCheckpoint(model="m", labels=key, in_=3_000, out=300)))
     gpus = [GpuEnergy("GPU-1", "n", None, None)]
     for i, value in enumerate((5_000, 6_000), start=1):
         pod = obs("m", {key: TokenCounter("m", value, value // 10, STARTED_A)})
