@@ -40,7 +40,7 @@ from kubectl_infercost.kube.client import KubeClient, dumps
 from kubectl_infercost.kube.config import load_config
 from testenv.certs import kubeconfig_files
 from testenv.promhistory import HistoryPrometheus
-from testenv.simpod import ensure_namespace, make_node
+from testenv.simpod import create, ensure_namespace, make_node
 
 PODS, EXPORTERS, NAMESPACES, GPUS = 10_000, 1_250, 10, 8
 SCRAPE = 30  # seconds between samples
@@ -111,31 +111,13 @@ def build_world(client: KubeClient) -> None:
         _pod(client, f"vllm-{p:05d}", _ns(k), _pod_ip(p), node, labels, 1)
 
     _parallel("inference pods", list(range(PODS)), inference)
+    hardware = {"gpuModel": "H100", "gpuCount": per_pool * GPUS, "purchasePriceUSD": 30000000, "tdpWatts": 700}
     for k in range(NAMESPACES):
-        profile = {
-            "apiVersion": "finops.infercost.ai/v1alpha1",
-            "kind": "CostProfile",
-            "metadata": {"name": "pool"},
-            "spec": {
-                "hardware": {
-                    "gpuModel": "H100",
-                    "gpuCount": per_pool * GPUS,
-                    "purchasePriceUSD": 30000000,
-                    "tdpWatts": 700,
-                },
-                "electricity": {"ratePerKWh": 0.1},
-                "nodeSelector": {"pool": _ns(k)},
-            },
-        }
-        report = {
-            "apiVersion": "finops.infercost.ai/v1alpha1",
-            "kind": "UsageReport",
-            "metadata": {"name": "all"},
-            "spec": {"costProfileRef": "pool", "namespaces": [_ns(k)]},
-        }
-        for plural, body in (("costprofiles", profile), ("usagereports", report)):
+        profile = {"hardware": hardware, "electricity": {"ratePerKWh": 0.1}, "nodeSelector": {"pool": _ns(k)}}
+        report = {"costProfileRef": "pool", "namespaces": [_ns(k)]}
+        for plural, name, spec in (("costprofiles", "pool", profile), ("usagereports", "all", report)):
             with contextlib.suppress(ConflictError):
-                client.request("POST", f"{GROUP}/namespaces/{_ns(k)}/{plural}", body=body)
+                create(client, plural, _ns(k), name, spec)
 
 
 def _pod_ip(p: int) -> str:

@@ -23,7 +23,7 @@ import yaml
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
-from testenv.simpod import apply_file
+from testenv.simpod import apply_file, create
 
 PODS, EXPORTERS, NODES = 1000, 125, 125
 NS = "bench"
@@ -77,24 +77,10 @@ def build_world(client: KubeClient, sim_root: Path) -> list[str]:
     started = time.monotonic()
     apply_file(client, fh.name)
     print(f"world: {NODES} nodes, {EXPORTERS} exporters, {PODS} pods created in {time.monotonic() - started:.1f} s")
-    body = {
-        "apiVersion": "finops.infercost.ai/v1alpha1",
-        "kind": "CostProfile",
-        "metadata": {"name": "pool"},
-        "spec": {
-            "hardware": {"gpuModel": "H100", "gpuCount": 1000, "purchasePriceUSD": 30000000, "tdpWatts": 700},
-            "electricity": {"ratePerKWh": 0.1},
-            "nodeSelector": {"pool": "bench"},
-        },
-    }
-    client.request("POST", f"/apis/finops.infercost.ai/v1alpha1/namespaces/{NS}/costprofiles", body=body)
-    report = {
-        "apiVersion": "finops.infercost.ai/v1alpha1",
-        "kind": "UsageReport",
-        "metadata": {"name": "all"},
-        "spec": {"costProfileRef": "pool", "namespaces": [NS]},
-    }
-    client.request("POST", f"/apis/finops.infercost.ai/v1alpha1/namespaces/{NS}/usagereports", body=report)
+    hardware = {"gpuModel": "H100", "gpuCount": 1000, "purchasePriceUSD": 30000000, "tdpWatts": 700}
+    profile = {"hardware": hardware, "electricity": {"ratePerKWh": 0.1}, "nodeSelector": {"pool": "bench"}}
+    create(client, "costprofiles", NS, "pool", profile)
+    create(client, "usagereports", NS, "all", {"costProfileRef": "pool", "namespaces": [NS]})
     return paths
 
 

@@ -43,7 +43,7 @@ from kubectl_infercost.errors import ApiError
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
-from testenv.simpod import apply_file
+from testenv.simpod import apply_file, create
 
 NS = "soak"
 PODS, NODES = 200, 25
@@ -146,24 +146,10 @@ def build_world(client: KubeClient, sim: Sim) -> list[Pod]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as fh:
         yaml.safe_dump(items, fh)
     apply_file(client, fh.name)
-    profile = {
-        "apiVersion": "finops.infercost.ai/v1alpha1",
-        "kind": "CostProfile",
-        "metadata": {"name": "flat"},
-        "spec": {
-            "hardware": {"gpuModel": "NVIDIA L4", "gpuCount": PODS, "purchasePriceUSD": 31536, "amortizationYears": 1},
-            "electricity": {"ratePerKWh": 0},
-            "nodeSelector": {"pool": "soak"},
-        },
-    }
-    client.request("POST", f"{GROUP}/namespaces/{NS}/costprofiles", body=profile)
-    report = {
-        "apiVersion": "finops.infercost.ai/v1alpha1",
-        "kind": "UsageReport",
-        "metadata": {"name": "soak"},
-        "spec": {"costProfileRef": "flat", "namespaces": [NS]},
-    }
-    client.request("POST", f"{GROUP}/namespaces/{NS}/usagereports", body=report)
+    hardware = {"gpuModel": "NVIDIA L4", "gpuCount": PODS, "purchasePriceUSD": 31536, "amortizationYears": 1}
+    profile = {"hardware": hardware, "electricity": {"ratePerKWh": 0}, "nodeSelector": {"pool": "soak"}}
+    create(client, "costprofiles", NS, "flat", profile)
+    create(client, "usagereports", NS, "soak", {"costProfileRef": "flat", "namespaces": [NS]})
     return pods
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
-from testenv.simpod import ensure_namespace
+from testenv.simpod import create, ensure_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 GROUP = "/apis/finops.infercost.ai/v1alpha1"
@@ -43,26 +43,13 @@ def peer_binary() -> str:
 
 def build_world(client: KubeClient, namespace: str, reports: int) -> None:
     ensure_namespace(client, namespace)
-    profile = {
-        "apiVersion": "finops.infercost.ai/v1alpha1",
-        "kind": "CostProfile",
-        "metadata": {"name": "pool"},
-        "spec": {
-            "hardware": {"gpuModel": "NVIDIA H100 80GB HBM3", "gpuCount": 8, "purchasePriceUSD": 240000},
-            "electricity": {"ratePerKWh": 0.1, "pueFactor": 1.4},
-        },
-    }
-    client.request("POST", f"{GROUP}/namespaces/{namespace}/costprofiles", body=profile)
+    hardware = {"gpuModel": "NVIDIA H100 80GB HBM3", "gpuCount": 8, "purchasePriceUSD": 240000}
+    electricity = {"ratePerKWh": 0.1, "pueFactor": 1.4}
+    create(client, "costprofiles", namespace, "pool", {"hardware": hardware, "electricity": electricity})
     started = time.monotonic()
     for i in range(reports):
         name = f"r{i:05d}"
-        body = {
-            "apiVersion": "finops.infercost.ai/v1alpha1",
-            "kind": "UsageReport",
-            "metadata": {"name": name},
-            "spec": {"costProfileRef": "pool", "schedule": "monthly"},
-        }
-        client.request("POST", f"{GROUP}/namespaces/{namespace}/usagereports", body=body)
+        create(client, "usagereports", namespace, name, {"costProfileRef": "pool", "schedule": "monthly"})
         models: list[dict[str, Any]] = [
             {"model": f"model-{m}", "namespace": namespace, "inputTokens": 1_000_000 + i + m,
              "outputTokens": 250_000 + m, "estimatedCostUSD": Decimal(f"{1 + m}.{i % 1000:03d}123")}

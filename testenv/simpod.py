@@ -23,6 +23,15 @@ from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 
 GPU = "nvidia.com/gpu"
+GROUP = "/apis/finops.infercost.ai/v1alpha1"
+_KINDS = {"costprofiles": "CostProfile", "usagereports": "UsageReport", "tokenbudgets": "TokenBudget"}
+
+
+def create(client: KubeClient, plural: str, namespace: str, name: str, spec: dict[str, Any]) -> Any:
+    """POST one of the plugin's objects (``costprofiles``, ``usagereports``, ``tokenbudgets``) with ``spec``."""
+    kind = _KINDS[plural]
+    body = {"apiVersion": "finops.infercost.ai/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
+    return client.request("POST", f"{GROUP}/namespaces/{namespace}/{plural}", body=body)
 
 
 def _pairs(items: Iterable[str] | dict[str, str] | None) -> dict[str, str]:

@@ -13,18 +13,13 @@ from typing import Any
 from kubectl_infercost.kube.client import KubeClient
 from kubectl_infercost.kube.config import load_config
 from testenv import metricsgen
+from testenv.simpod import GROUP as GROUP  # the tests take these from here, with the world
+from testenv.simpod import create as create
 from testenv.simpod import make_node, make_pod
 
 from .conftest import Sim, run_cli
 
-GROUP = "/apis/finops.infercost.ai/v1alpha1"
 STARTED = "2026-04-19T00:00:00Z"
-
-
-def create(kube: KubeClient, plural: str, namespace: str, name: str, spec: dict[str, Any]) -> Any:
-    kind = {"costprofiles": "CostProfile", "usagereports": "UsageReport", "tokenbudgets": "TokenBudget"}[plural]
-    body = {"apiVersion": "finops.infercost.ai/v1alpha1", "kind": kind, "metadata": {"name": name}, "spec": spec}
-    return kube.request("POST", f"{GROUP}/namespaces/{namespace}/{plural}", body=body)
 
 
 def create_with_status(
