@@ -263,10 +263,8 @@ class Driver:
             patch = {"metadata": {"labels": {"infercost.ai/model": pod.model}}}
             self.client.merge_patch(f"/api/v1/namespaces/{NS}/pods/{pod.name}", patch)
             self.relabels += 1
-        if changed and not pod.failing_until:
+        if changed and not pod.failing_until:  # a failing pod serves its grown counter once healed
             self.sim.serve(pod)
-        elif changed and pod.failing_until:
-            pass  # served once healed; the counter grew meanwhile
 
     def restart(self, pod: Pod) -> None:
         """The checkpoint holds its last values: restart it, its counters start again low."""

@@ -47,6 +47,19 @@ def _baselined(
     return ip
 
 
+def _delete_before_its_status_write(proxy: ApiProxy, path: str) -> None:
+    """The object at ``path`` is deleted when the pass's status PUT for it reaches the proxy."""
+
+    def delete_first(put_path: str) -> bool:
+        if put_path != path + "/status":
+            return False
+        code, body = proxy.upstream_request("DELETE", path)
+        assert code == 200, body
+        return True
+
+    proxy.before_status_put(delete_first)
+
+
 def _via(proxy: ApiProxy, tmp_path: Path, namespace: str, now: str) -> tuple[int, str, str]:
     config = proxy.write_kubeconfig(tmp_path / "proxy.kubeconfig")
     out = run_cli("reconcile", "-n", namespace, "--now", now, env={"KUBECONFIG": str(config)})
@@ -102,16 +115,8 @@ def test_a_report_deleted_between_list_and_update_does_not_stop_the_pass(
 ) -> None:
     ip = _baselined(kube, sim, namespace, new_ip, (1_000, 0), "a-doomed", "b-kept")
     sim.write(ip, 8000, metricsgen.vllm("m", 4_000, 0))
-    doomed = f"{GROUP}/namespaces/{namespace}/usagereports/a-doomed"
-
-    def delete_first(path: str) -> bool:
-        if path != doomed + "/status":
-            return False
-        code, body = proxy.upstream_request("DELETE", doomed)
-        assert code == 200, body
-        return True
-
-    proxy.before_status_put(delete_first)  # listed, computed, then deleted just before its write
+    # listed, computed, then deleted just before its write
+    _delete_before_its_status_write(proxy, f"{GROUP}/namespaces/{namespace}/usagereports/a-doomed")
     code, out, err = _via(proxy, tmp_path, namespace, T1)
     assert code == 0, err + out
     assert f"usagereport {namespace}/a-doomed: deleted during the pass; nothing written" in out, out
@@ -134,16 +139,7 @@ def test_a_profile_deleted_between_list_and_update_does_not_stop_the_pass(
 ) -> None:
     ip = _baselined(kube, sim, namespace, new_ip, (1_000, 0))
     sim.write(ip, 8000, metricsgen.vllm("m", 2_000, 0))
-    profile = f"{GROUP}/namespaces/{namespace}/costprofiles/flat"
-
-    def delete_first(path: str) -> bool:
-        if path != profile + "/status":
-            return False
-        code, body = proxy.upstream_request("DELETE", profile)
-        assert code == 200, body
-        return True
-
-    proxy.before_status_put(delete_first)
+    _delete_before_its_status_write(proxy, f"{GROUP}/namespaces/{namespace}/costprofiles/flat")
     code, out, err = _via(proxy, tmp_path, namespace, T1)
     assert code == 0, err + out
     assert f"costprofile {namespace}/flat: deleted during the pass; nothing written" in out, out
